@@ -1,0 +1,98 @@
+"""`make run`: the whole app on this machine, with an embedded S3 unless real S3 settings exist.
+
+Starts moto's S3 server on 127.0.0.1 (in memory: objects vanish when it stops), creates the
+bucket with its CORS rules, migrates, creates a development user and runs Django's server.
+Ctrl-C stops everything.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+
+
+def manage(*args: str, env: dict[str, str]) -> None:
+    subprocess.run([sys.executable, str(BASE_DIR / "manage.py"), *args], env=env, check=True)
+
+
+def wait_until_up(url: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"The embedded S3 server did not start at {url}.") from None
+            time.sleep(0.2)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def main() -> int:
+    # `kill` and supervisors send SIGTERM; stop the children as on Ctrl-C.
+    signal.signal(signal.SIGTERM, _interrupt)
+    environ.Env.read_env(BASE_DIR / ".env")
+    web_port = os.environ.get("PORT", "8000")
+    env = {**os.environ, "DEBUG": os.environ.get("DEBUG", "true")}
+    origins = f"http://{HOST}:{web_port},http://localhost:{web_port}"
+    env.setdefault("UPLOADS_CORS_ORIGINS", origins)
+    children: list[subprocess.Popen] = []
+
+    if env.get("AWS_STORAGE_BUCKET_NAME"):
+        print(f"Using the bucket {env['AWS_STORAGE_BUCKET_NAME']!r} from your settings; no local S3.")
+    else:
+        s3_port = os.environ.get("S3_PORT", "9000")
+        endpoint = f"http://{HOST}:{s3_port}"
+        env.update(
+            AWS_S3_ENDPOINT_URL=endpoint,
+            AWS_ACCESS_KEY_ID="local",
+            AWS_SECRET_ACCESS_KEY="local-secret",
+            AWS_STORAGE_BUCKET_NAME="uploads-dev",
+        )
+        children.append(
+            subprocess.Popen([sys.executable, "-m", "moto.server", "-H", HOST, "-p", s3_port], env=env)
+        )
+        wait_until_up(f"{endpoint}/moto-api/")
+        print(f"Embedded S3 (moto) at {endpoint}, bucket 'uploads-dev' (in memory).")
+
+    try:
+        manage("migrate", "--noinput", env=env)
+        manage("configure_bucket", "--create", env=env)
+        manage("create_dev_user", env=env)
+        print(f"\n  Open http://{HOST}:{web_port}/ and sign in as dev / dev.  Ctrl-C stops everything.\n")
+        children.append(
+            subprocess.Popen(
+                [sys.executable, str(BASE_DIR / "manage.py"), "runserver", f"{HOST}:{web_port}"], env=env
+            )
+        )
+        children[-1].wait()
+    except KeyboardInterrupt:
+        pass
+    except subprocess.CalledProcessError as e:
+        print(f"Setup step failed: {' '.join(e.cmd[2:])}", file=sys.stderr)
+        return 1
+    finally:
+        for child in reversed(children):
+            if child.poll() is None:
+                child.send_signal(signal.SIGINT)
+        for child in children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

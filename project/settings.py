@@ -1,0 +1,150 @@
+"""Settings for the project, read from the environment and from `.env` when present.
+
+Every variable is listed in `.env.example`. The AWS names are django-storages' own, plus the
+seed's aliases (`AWS_S3_BUCKET_NAME`, `AWS_REGION`).
+"""
+
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env")
+
+# --- Core -----------------------------------------------------------------------------------
+
+DEBUG = env.bool("DEBUG", default=False)
+# Only a development server may run with the well-known key; the system check refuses it otherwise.
+INSECURE_DEV_SECRET_KEY = "django-insecure-development-key-do-not-use-in-production"
+SECRET_KEY = env.str("SECRET_KEY", default=INSECURE_DEV_SECRET_KEY)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "ninja",
+    "uploads",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "project.urls"
+WSGI_APPLICATION = "project.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Auth -----------------------------------------------------------------------------------
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "uploads:index"
+LOGOUT_REDIRECT_URL = "login"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- Internationalisation -------------------------------------------------------------------
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files ---------------------------------------------------------------------------
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+
+# --- S3 (django-storages names, with the seed's aliases) ------------------------------------
+
+AWS_ACCESS_KEY_ID = env.str("AWS_ACCESS_KEY_ID", default="")
+AWS_SECRET_ACCESS_KEY = env.str("AWS_SECRET_ACCESS_KEY", default="")
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+AWS_S3_BUCKET_NAME = AWS_STORAGE_BUCKET_NAME  # the seed's name
+AWS_REGION = env.str("AWS_REGION", default="us-east-1")
+AWS_S3_REGION_NAME = AWS_REGION
+# Set for S3-compatible stores (MinIO, R2, the embedded server of `make run`).
+AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default="") or None
+# Path-style addressing works with every S3-compatible endpoint; AWS itself prefers virtual.
+AWS_S3_ADDRESSING_STYLE = env.str(
+    "AWS_S3_ADDRESSING_STYLE", default="path" if AWS_S3_ENDPOINT_URL else "virtual"
+)
+AWS_S3_SIGNATURE_VERSION = "s3v4"
+AWS_DEFAULT_ACL = None  # django-storages: leave ACLs to the bucket
+AWS_S3_FILE_OVERWRITE = False
+AWS_QUERYSTRING_AUTH = True
+AWS_QUERYSTRING_EXPIRE = env.int("UPLOADS_URL_EXPIRATION", default=3600)
+
+STORAGES = {
+    "default": {"BACKEND": "storages.backends.s3.S3Storage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# --- Uploads --------------------------------------------------------------------------------
+
+UPLOADS_MAX_FILE_SIZE = env.int("UPLOADS_MAX_FILE_SIZE", default=100 * 1024 * 1024)
+UPLOADS_KEY_PREFIX = env.str("UPLOADS_KEY_PREFIX", default="uploads")
+# Patterns such as "image/*"; "*/*" allows every type.
+UPLOADS_ALLOWED_CONTENT_TYPES = env.list("UPLOADS_ALLOWED_CONTENT_TYPES", default=["*/*"])
+# A presigned POST policy lives minutes, not days.
+UPLOADS_PRESIGN_EXPIRATION = env.int("UPLOADS_PRESIGN_EXPIRATION", default=600)
+UPLOADS_URL_EXPIRATION = AWS_QUERYSTRING_EXPIRE
+UPLOADS_URL_MAX_EXPIRATION = env.int("UPLOADS_URL_MAX_EXPIRATION", default=24 * 3600)
+# Canned ACL for private objects; set it empty for buckets with ACLs disabled (Object Ownership
+# "Bucket owner enforced"), which refuse any ACL but bucket-owner-full-control.
+UPLOADS_PRIVATE_ACL = env.str("UPLOADS_PRIVATE_ACL", default="private")
+UPLOADS_PUBLIC = env.bool("UPLOADS_PUBLIC", default=False)
+# Origins allowed to POST to the bucket (configure_bucket, check_s3).
+UPLOADS_CORS_ORIGINS = env.list(
+    "UPLOADS_CORS_ORIGINS", default=["http://localhost:8000", "http://127.0.0.1:8000"]
+)
+
+# --- Logging --------------------------------------------------------------------------------
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"uploads": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")}},
+}

@@ -1,0 +1,110 @@
+import uuid
+from datetime import timedelta
+
+import pytest
+import requests
+from django.utils import timezone
+from moto.server import ThreadedMotoServer
+
+from uploads.models import Upload
+from uploads.s3 import S3Client
+
+BUCKET = "test-uploads"
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_storage(settings):
+    # The manifest storage needs collectstatic; tests render templates without it.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    """moto's S3 server on 127.0.0.1, spoken to over real HTTP like any S3-compatible store."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3(settings, moto_server) -> S3Client:
+    """An empty bucket on the moto server, with the settings pointing at it."""
+    requests.post(f"{moto_server}/moto-api/reset", timeout=10).raise_for_status()
+    settings.AWS_S3_ENDPOINT_URL = moto_server
+    settings.AWS_S3_ADDRESSING_STYLE = "path"
+    settings.AWS_ACCESS_KEY_ID = "testing"
+    settings.AWS_SECRET_ACCESS_KEY = "testing"
+    settings.AWS_STORAGE_BUCKET_NAME = BUCKET
+    # Reassigning STORAGES rebuilds default_storage (django-storages) from the settings above.
+    settings.STORAGES = {**settings.STORAGES}
+    client = S3Client()
+    client.client.create_bucket(Bucket=BUCKET)
+    return client
+
+
+@pytest.fixture
+def user(django_user_model):
+    return django_user_model.objects.create_user(username="alice", password="correct-horse-battery")
+
+
+@pytest.fixture
+def other_user(django_user_model):
+    return django_user_model.objects.create_user(username="bob", password="correct-horse-battery")
+
+
+@pytest.fixture
+def upload_factory(db):
+    """Create an Upload record, and its object in S3 when `body` is given (needs the s3 fixture)."""
+
+    def make(
+        *,
+        owner=None,
+        filename="report.pdf",
+        content_type="application/pdf",
+        max_size=1024,
+        status=Upload.Status.PENDING,
+        body: bytes | None = None,
+        s3: S3Client | None = None,
+        stored_type: str | None = None,
+        age: timedelta = timedelta(0),
+        **fields,
+    ) -> Upload:
+        upload_id = uuid.uuid4()
+        key = f"uploads/{upload_id}/{filename}"
+        if body is not None:
+            s3.client.put_object(
+                Bucket=s3.bucket_name, Key=key, Body=body, ContentType=stored_type or content_type
+            )
+        created = timezone.now() - age
+        return Upload.objects.create(
+            id=upload_id,
+            owner=owner,
+            file=key,
+            original_filename=filename,
+            content_type=content_type,
+            max_size=max_size,
+            status=status,
+            created_at=created,
+            expires_at=created + timedelta(minutes=10),
+            **fields,
+        )
+
+    return make
+
+
+@pytest.fixture
+def post_to_s3():
+    """POST a file to S3 the way a browser form does: the signed fields, then the file."""
+
+    def post(
+        url: str, fields: dict, body: bytes, *, filename: str = "file.bin", content_type: str | None = None
+    ):
+        file_type = content_type or fields.get("Content-Type", "application/octet-stream")
+        return requests.post(url, data=fields, files={"file": (filename, body, file_type)}, timeout=30)
+
+    return post

@@ -1,0 +1,59 @@
+import pytest
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+
+from uploads import checks
+
+
+def ids(messages):
+    return [m.id for m in messages]
+
+
+def test_it_reports_a_missing_bucket(settings):
+    settings.AWS_STORAGE_BUCKET_NAME = ""
+
+    assert "uploads.E001" in ids(checks.check_s3_settings(None))
+
+
+def test_it_reports_a_key_without_a_secret(settings):
+    settings.AWS_ACCESS_KEY_ID = "AKIA..."
+    settings.AWS_SECRET_ACCESS_KEY = ""
+
+    assert "uploads.E002" in ids(checks.check_s3_settings(None))
+
+
+def test_it_reports_an_endpoint_that_is_not_a_url(settings):
+    settings.AWS_S3_ENDPOINT_URL = "127.0.0.1:9000"
+
+    assert "uploads.E003" in ids(checks.check_s3_settings(None))
+
+
+def test_it_reports_a_policy_expiration_of_days(settings):
+    settings.UPLOADS_PRESIGN_EXPIRATION = 3 * 24 * 3600
+
+    assert ids(checks.check_upload_limits(None)) == ["uploads.E011"]
+
+
+def test_it_reports_a_non_positive_max_file_size(settings):
+    settings.UPLOADS_MAX_FILE_SIZE = 0
+
+    assert ids(checks.check_upload_limits(None)) == ["uploads.E010"]
+
+
+def test_it_reports_a_bad_content_type_pattern(settings):
+    settings.UPLOADS_ALLOWED_CONTENT_TYPES = ["images"]
+
+    assert ids(checks.check_upload_limits(None)) == ["uploads.E014"]
+
+
+def test_it_accepts_sound_settings(settings):
+    settings.AWS_STORAGE_BUCKET_NAME = "bucket"
+
+    assert checks.check_s3_settings(None) + checks.check_upload_limits(None) == []
+
+
+def test_manage_check_fails_with_a_clear_message(settings):
+    settings.AWS_STORAGE_BUCKET_NAME = ""
+
+    with pytest.raises(SystemCheckError, match="AWS_STORAGE_BUCKET_NAME is not set"):
+        call_command("check")

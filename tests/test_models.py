@@ -1,0 +1,31 @@
+import pytest
+from django.db import IntegrityError
+
+from uploads.models import Upload
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_status_constants_are_the_choices():
+    assert (Upload.STATUS_PENDING, Upload.STATUS_COMPLETE, Upload.STATUS_FAILED) == (
+        "pending",
+        "complete",
+        "failed",
+    )
+
+
+def test_the_database_refuses_an_unknown_status(upload_factory):
+    with pytest.raises(IntegrityError):
+        upload_factory(status="uploaded")
+
+
+def test_the_database_refuses_a_zero_max_size(upload_factory):
+    with pytest.raises(IntegrityError):
+        upload_factory(max_size=0)
+
+
+def test_the_file_field_opens_the_object_through_django_storages(s3, upload_factory):
+    upload = upload_factory(status=Upload.Status.COMPLETE, body=b"server-side read", s3=s3)
+
+    with upload.file.open("rb") as f:
+        assert f.read() == b"server-side read"

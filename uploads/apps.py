@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class UploadsConfig(AppConfig):
+    name = "uploads"
+    verbose_name = "Uploads"
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401  (registers the system checks)

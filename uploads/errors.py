@@ -1,0 +1,85 @@
+"""The errors of the uploads app. Each carries a stable `code`; the edges map them to HTTP."""
+
+
+class UploadError(Exception):
+    code = "upload_error"
+    default_message = "The upload could not be processed."
+
+    def __init__(self, message: str | None = None):
+        super().__init__(message or self.default_message)
+
+
+class UploadNotFound(UploadError):
+    code = "not_found"
+    default_message = "No such upload."
+
+
+class InvalidFilename(UploadError):
+    code = "invalid_filename"
+    default_message = "The file name is empty or not usable."
+
+
+class InvalidContentType(UploadError):
+    code = "invalid_content_type"
+    default_message = "The content type is not a valid MIME type."
+
+
+class InvalidSize(UploadError):
+    code = "invalid_size"
+    default_message = "The size must be a positive number of bytes."
+
+
+class UploadTooLarge(UploadError):
+    code = "upload_too_large"
+    default_message = "The file is larger than allowed."
+
+
+class ContentTypeNotAllowed(UploadError):
+    code = "content_type_not_allowed"
+    default_message = "This type of file is not accepted."
+
+
+class InvalidExpiration(UploadError):
+    code = "invalid_expiration"
+    default_message = "The expiration is out of range."
+
+
+class UploadNotComplete(UploadError):
+    code = "upload_not_complete"
+    default_message = "The upload has not been completed."
+
+
+class UploadFailed(UploadError):
+    code = "upload_failed"
+    default_message = "The upload failed and cannot be completed."
+
+
+class ObjectMissing(UploadError):
+    code = "object_missing"
+    default_message = "The file has not arrived in storage."
+
+
+class ObjectInvalid(UploadError):
+    """The stored object breaks the upload's rules; it has been deleted."""
+
+    code = "object_invalid"
+
+
+class ObjectTooLarge(ObjectInvalid):
+    code = "object_too_large"
+    default_message = "The stored file is larger than allowed."
+
+
+class ObjectEmpty(ObjectInvalid):
+    code = "object_empty"
+    default_message = "The stored file is empty."
+
+
+class ObjectTypeMismatch(ObjectInvalid):
+    code = "object_type_mismatch"
+    default_message = "The stored file's type differs from the declared one."
+
+
+class StorageUnavailable(UploadError):
+    code = "storage_unavailable"
+    default_message = "The storage service could not be reached."

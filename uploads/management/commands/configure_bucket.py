@@ -1,0 +1,29 @@
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from uploads import services
+from uploads.errors import UploadError
+
+
+class Command(BaseCommand):
+    help = "Apply the CORS, public access and lifecycle rules the uploads need to the bucket."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--create", action="store_true", help="Create the bucket if it does not exist.")
+        parser.add_argument(
+            "--print", action="store_true", dest="print_only", help="Print the configuration; apply nothing."
+        )
+
+    def handle(self, *args, create: bool, print_only: bool, **options):
+        if print_only:
+            self.stdout.write(json.dumps(services.bucket_settings(), indent=2))
+            return
+        try:
+            applied = services.bucket_configure(create=create)
+        except UploadError as e:
+            raise CommandError(str(e)) from e
+        origins = ", ".join(applied["cors"][0]["AllowedOrigins"])
+        self.stdout.write(
+            f"Configured the bucket: CORS for {origins}; public access {'blocked' if applied['block_public_access'] else 'allowed'}."
+        )

@@ -1,0 +1,22 @@
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+
+class Command(BaseCommand):
+    help = "Create (or reset) a development user to sign in with. Refused unless DEBUG is on."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--username", default="dev")
+        parser.add_argument("--password", default="dev")
+
+    def handle(self, *args, username: str, password: str, **options):
+        if not settings.DEBUG:
+            raise CommandError(
+                "create_dev_user only runs with DEBUG on: it makes a user with a known password."
+            )
+        user, created = get_user_model().objects.get_or_create(username=username)
+        user.set_password(password)
+        user.save()
+        verb = "Created" if created else "Reset"
+        self.stdout.write(f"{verb} development user {username!r} with password {password!r}.")

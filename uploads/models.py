@@ -1,0 +1,130 @@
+import hashlib
+import secrets
+import uuid
+from datetime import datetime
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class UploadQuerySet(models.QuerySet):
+    def owned_by(self, user) -> "UploadQuerySet":
+        return self.filter(owner=user)
+
+    def pending_since(self, cutoff: datetime) -> "UploadQuerySet":
+        """Pending uploads created before `cutoff`: the browser never called complete."""
+        return self.filter(status=Upload.Status.PENDING, created_at__lt=cutoff)
+
+
+class Upload(models.Model):
+    """One file sent by a browser straight to S3; the server only signs, verifies and records."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        COMPLETE = "complete", "Complete"
+        FAILED = "failed", "Failed"
+
+    # The seed's names.
+    STATUS_PENDING = Status.PENDING
+    STATUS_COMPLETE = Status.COMPLETE
+    STATUS_FAILED = Status.FAILED
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="uploads",
+    )
+    # The object key, chosen by the server; django-storages' default storage serves it.
+    file = models.FileField(max_length=1024, unique=True)
+    original_filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=255)
+    max_size = models.PositiveBigIntegerField(help_text="Largest size the policy allows, in bytes.")
+    size = models.PositiveBigIntegerField(null=True, blank=True, help_text="Size reported by S3.")
+    etag = models.CharField(max_length=128, blank=True, help_text="ETag reported by S3.")
+    public = models.BooleanField(default=False)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(help_text="When the upload policy expires.")
+
+    objects = UploadQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            # The upload list: WHERE owner_id = ? [AND status = ?] ORDER BY created_at DESC.
+            models.Index(fields=["owner", "-created_at"], name="upload_owner_created_idx"),
+            # Cleanup: WHERE status = 'pending' AND created_at < ?.
+            models.Index(fields=["status", "created_at"], name="upload_status_created_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=["pending", "complete", "failed"]),
+                name="upload_status_valid",
+            ),
+            models.CheckConstraint(condition=models.Q(max_size__gt=0), name="upload_max_size_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.original_filename} ({self.status})"
+
+    @property
+    def key(self) -> str:
+        return self.file.name
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
+
+
+def _hash_token(raw: str) -> str:
+    # Tokens are 256 random bits, so a fast hash is as safe as a slow one.
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def active(self) -> "ApiTokenQuerySet":
+        return self.filter(revoked_at__isnull=True)
+
+    def find(self, raw: str) -> "ApiToken | None":
+        """Return the active token whose secret is `raw`, or None."""
+        return self.active().select_related("user").filter(key_hash=_hash_token(raw)).first()
+
+
+class ApiToken(models.Model):
+    """A personal API token for scripts; only its hash is stored."""
+
+    PREFIX = "s3u_"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # The first characters of the token, shown so people can tell their tokens apart.
+    hint = models.CharField(max_length=16, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.hint}…)"
+
+    @classmethod
+    def issue(cls, *, user, name: str) -> tuple["ApiToken", str]:
+        """Create a token and return it with its secret, which is never stored."""
+        raw = cls.PREFIX + secrets.token_urlsafe(32)
+        token = cls.objects.create(user=user, name=name, key_hash=_hash_token(raw), hint=raw[:10])
+        return token, raw
+
+    def revoke(self) -> None:
+        if self.revoked_at is None:
+            self.revoked_at = timezone.now()
+            self.save(update_fields=["revoked_at"])

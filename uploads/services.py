@@ -1,0 +1,365 @@
+"""The upload lifecycle: start (sign), complete (verify), download URL, delete, list.
+
+Services take keyword arguments, raise `uploads.errors` exceptions and never build responses.
+The bytes never pass through here: the browser POSTs them to S3 with the policy we sign.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+import re
+import unicodedata
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import PurePosixPath
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+
+from .errors import (
+    ContentTypeNotAllowed,
+    InvalidContentType,
+    InvalidExpiration,
+    InvalidFilename,
+    InvalidSize,
+    ObjectEmpty,
+    ObjectInvalid,
+    ObjectMissing,
+    ObjectTooLarge,
+    ObjectTypeMismatch,
+    StorageUnavailable,
+    UploadFailed,
+    UploadNotComplete,
+    UploadNotFound,
+    UploadTooLarge,
+)
+from .models import Upload
+from .s3 import S3Client
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_CONTENT_TYPE = "application/octet-stream"
+MAX_DISPLAY_NAME = 255
+MAX_KEY_NAME = 120
+_MIME_TOKEN = r"[a-z0-9][a-z0-9!#$&^_.+-]{0,126}"
+MIME_TYPE_PATTERN = re.compile(rf"{_MIME_TOKEN}/{_MIME_TOKEN}")
+_UNSAFE_KEY_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@dataclass(frozen=True)
+class DirectUpload:
+    """What a browser needs to POST one file straight to S3."""
+
+    upload: Upload
+    url: str
+    fields: dict[str, str]
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class DownloadUrl:
+    url: str
+    expires_at: datetime | None  # None for the plain URL of a public object
+    content_type: str
+    name: str
+
+
+# --- Input cleaning ---------------------------------------------------------------------------
+
+
+def clean_filename(filename: str) -> str:
+    """Return the name to show and to download as: no path, no control characters, <= 255 chars."""
+    name = unicodedata.normalize("NFC", filename or "")
+    # Control, format (e.g. right-to-left override), surrogate and unassigned characters go.
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
+    name = re.split(r"[/\\]", name)[-1].strip()
+    if name in {"", ".", ".."}:
+        raise InvalidFilename(f"The file name {filename[:80]!r} is empty or not usable.")
+    return _truncate_keeping_suffix(name, MAX_DISPLAY_NAME)
+
+
+def key_filename(display_name: str) -> str:
+    """Return an ASCII-only name for the object key, readable in S3 listings."""
+    ascii_name = unicodedata.normalize("NFKD", display_name).encode("ascii", "ignore").decode()
+    safe = _UNSAFE_KEY_CHARS.sub("-", ascii_name).strip(".-_")
+    stem, suffix = _split_suffix(safe)
+    if not stem:
+        safe = "file" + suffix
+    return _truncate_keeping_suffix(safe, MAX_KEY_NAME)
+
+
+def _split_suffix(name: str) -> tuple[str, str]:
+    suffix = PurePosixPath(name).suffix
+    if len(suffix) > 16 or suffix == name:
+        return name, ""
+    return name[: len(name) - len(suffix)], suffix
+
+
+def _truncate_keeping_suffix(name: str, limit: int) -> str:
+    if len(name) <= limit:
+        return name
+    stem, suffix = _split_suffix(name)
+    return stem[: limit - len(suffix)] + suffix
+
+
+def clean_content_type(content_type: str) -> str:
+    """Return the bare, lower-case MIME type (no parameters); an empty type is octet-stream."""
+    bare = (content_type or "").split(";")[0].strip().lower()
+    if not bare:
+        return DEFAULT_CONTENT_TYPE
+    if not MIME_TYPE_PATTERN.fullmatch(bare):
+        raise InvalidContentType(f"{content_type[:80]!r} is not a valid content type.")
+    return bare
+
+
+def content_type_allowed(content_type: str) -> bool:
+    return any(
+        fnmatch.fnmatchcase(content_type, pattern.lower())
+        for pattern in settings.UPLOADS_ALLOWED_CONTENT_TYPES
+    )
+
+
+def clean_prefix(prefix: str | None) -> str:
+    parts = [part for part in (prefix or settings.UPLOADS_KEY_PREFIX).split("/") if part]
+    if any(part in {".", ".."} for part in parts):
+        raise InvalidFilename(f"The key prefix {prefix!r} may not contain '.' or '..'.")
+    return "/".join(parts)
+
+
+# --- Lifecycle --------------------------------------------------------------------------------
+
+
+def upload_start(
+    *,
+    owner,
+    filename: str,
+    content_type: str,
+    size: int | None = None,
+    max_size: int | None = None,
+    prefix: str | None = None,
+    public: bool = False,
+    success_redirect: str = "",
+) -> DirectUpload:
+    """Record a pending upload and sign a POST policy for exactly that key, type and size.
+
+    `size` is the size the client declares (pinned exactly); `max_size` an upper bound for when
+    the size isn't known yet. Without either, the site's UPLOADS_MAX_FILE_SIZE applies.
+    """
+    display_name = clean_filename(filename)
+    content_type = clean_content_type(content_type)
+    min_size, max_size = _size_range(size=size, max_size=max_size)
+    if not content_type_allowed(content_type):
+        raise ContentTypeNotAllowed(f"Files of type {content_type} are not accepted.")
+
+    upload_id = uuid.uuid4()
+    key = f"{clean_prefix(prefix)}/{upload_id}/{key_filename(display_name)}"
+    expires_in = settings.UPLOADS_PRESIGN_EXPIRATION
+    acl = "public-read" if public else settings.UPLOADS_PRIVATE_ACL
+    # Signing is local computation: it fails only on bad configuration, which rolls back the row.
+    with transaction.atomic():
+        upload = Upload.objects.create(
+            id=upload_id,
+            owner=owner,
+            file=key,
+            original_filename=display_name,
+            content_type=content_type,
+            max_size=max_size,
+            public=public,
+            expires_at=timezone.now() + timedelta(seconds=expires_in),
+        )
+        post = S3Client().presigned_post(
+            key=key,
+            content_type=content_type,
+            min_size=min_size,
+            max_size=max_size,
+            expires_in=expires_in,
+            acl=acl,
+            content_disposition=content_disposition_header(False, display_name),
+            success_action_redirect=success_redirect,
+        )
+    return DirectUpload(upload=upload, url=post["url"], fields=post["fields"], expires_at=upload.expires_at)
+
+
+def _size_range(*, size: int | None, max_size: int | None) -> tuple[int, int]:
+    limit = settings.UPLOADS_MAX_FILE_SIZE
+    for value in (size, max_size):
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value <= 0):
+            raise InvalidSize(f"The size must be a positive number of bytes, not {value!r}.")
+    if size is not None:
+        if size > limit or (max_size is not None and size > max_size):
+            raise UploadTooLarge(
+                f"The file is {size} bytes; at most {min(limit, max_size or limit)} are allowed."
+            )
+        return size, size
+    if max_size is not None and max_size > limit:
+        raise UploadTooLarge(f"The largest file allowed is {limit} bytes, not {max_size}.")
+    return 1, max_size or limit
+
+
+def upload_get(*, upload_id: Any, owner=None) -> Upload:
+    """Return the upload, restricted to `owner`'s when given; unknown or malformed ids raise."""
+    try:
+        upload_id = uuid.UUID(str(upload_id))
+    except ValueError:
+        raise UploadNotFound(f"No upload with id {str(upload_id)[:64]!r}.") from None
+    uploads = Upload.objects.all() if owner is None else Upload.objects.owned_by(owner)
+    try:
+        return uploads.get(pk=upload_id)
+    except Upload.DoesNotExist:
+        raise UploadNotFound(f"No upload with id {upload_id}.") from None
+
+
+def upload_complete(*, upload: Upload) -> Upload:
+    """Verify the object with S3 and mark the upload complete; completing twice is harmless.
+
+    Size and ETag come from S3, never from the client. An object that breaks the policy is
+    deleted and the upload marked failed.
+    """
+    if upload.status == Upload.Status.COMPLETE:
+        return upload
+    if upload.status == Upload.Status.FAILED:
+        raise UploadFailed()
+
+    info = S3Client().head(upload.key)  # StorageUnavailable leaves the record as it was
+    if info is None:
+        raise ObjectMissing(f"{upload.original_filename} has not arrived in storage yet.")
+    problem = _object_problem(upload, size=info.size, content_type=info.content_type)
+    if problem is not None:
+        upload_fail(upload=upload)
+        raise problem
+
+    with transaction.atomic():
+        locked = Upload.objects.select_for_update().get(pk=upload.pk)
+        if locked.status == Upload.Status.PENDING:
+            locked.status = Upload.Status.COMPLETE
+            locked.size = info.size
+            locked.etag = info.etag
+            locked.completed_at = timezone.now()
+            locked.save(update_fields=["status", "size", "etag", "completed_at"])
+    if locked.status == Upload.Status.FAILED:
+        raise UploadFailed()
+    return locked
+
+
+def _object_problem(upload: Upload, *, size: int, content_type: str) -> ObjectInvalid | None:
+    if size > upload.max_size:
+        return ObjectTooLarge(f"The stored file is {size} bytes; at most {upload.max_size} are allowed.")
+    if size == 0:
+        return ObjectEmpty()
+    try:
+        stored_type = clean_content_type(content_type)
+    except InvalidContentType:
+        stored_type = content_type
+    if stored_type != upload.content_type:
+        return ObjectTypeMismatch(
+            f"The stored file is {stored_type or 'untyped'}, not {upload.content_type}."
+        )
+    return None
+
+
+def upload_fail(*, upload: Upload) -> Upload:
+    """Mark the upload failed and delete whatever object arrived for it."""
+    upload.status = Upload.Status.FAILED
+    upload.save(update_fields=["status"])
+    try:
+        S3Client().delete(upload.key)
+    except StorageUnavailable:
+        # The failed record keeps the key, so cleanup_uploads can delete the object later.
+        logger.warning("Could not delete the object of failed upload %s", upload.pk)
+    return upload
+
+
+def upload_download_url(
+    *, upload: Upload, expires_in: int | None = None, download: bool = False, presigned: bool = True
+) -> DownloadUrl:
+    """Return a presigned GET URL (or the plain URL of a public object) with the original name."""
+    if upload.status != Upload.Status.COMPLETE:
+        raise UploadNotComplete(f"{upload.original_filename} has not been uploaded completely.")
+    client = S3Client()
+    if upload.public and not presigned:
+        return DownloadUrl(
+            url=client.object_url(upload.key),
+            expires_at=None,
+            content_type=upload.content_type,
+            name=upload.original_filename,
+        )
+    expires_in = settings.UPLOADS_URL_EXPIRATION if expires_in is None else expires_in
+    if not 1 <= expires_in <= settings.UPLOADS_URL_MAX_EXPIRATION:
+        raise InvalidExpiration(
+            f"The expiration must be between 1 and {settings.UPLOADS_URL_MAX_EXPIRATION} seconds."
+        )
+    url = client.presigned_get_url(
+        key=upload.key,
+        expires_in=expires_in,
+        content_type=upload.content_type,
+        content_disposition=content_disposition_header(download, upload.original_filename),
+    )
+    return DownloadUrl(
+        url=url,
+        expires_at=timezone.now() + timedelta(seconds=expires_in),
+        content_type=upload.content_type,
+        name=upload.original_filename,
+    )
+
+
+def upload_delete(*, upload: Upload) -> None:
+    """Delete the object, then the record; if S3 fails, the record stays and the error says so."""
+    S3Client().delete(upload.key)
+    upload.delete()
+
+
+def upload_list(*, owner, status: str | None = None):
+    """Return `owner`'s uploads, newest first."""
+    uploads = Upload.objects.owned_by(owner)
+    if status:
+        uploads = uploads.filter(status=status)
+    return uploads.order_by("-created_at")
+
+
+# --- Bucket setup -----------------------------------------------------------------------------
+
+
+def bucket_settings(*, origins: list[str] | None = None, public: bool | None = None) -> dict[str, Any]:
+    """Return the CORS, public access and lifecycle configuration the uploads need."""
+    origins = settings.UPLOADS_CORS_ORIGINS if origins is None else origins
+    public = settings.UPLOADS_PUBLIC if public is None else public
+    return {
+        "cors": [
+            {
+                "AllowedOrigins": list(origins),
+                # POST for uploads; GET and HEAD for downloads and thumbnails.
+                "AllowedMethods": ["GET", "HEAD", "POST"],
+                "AllowedHeaders": ["*"],
+                "ExposeHeaders": ["ETag", "Location"],
+                "MaxAgeSeconds": 3000,
+            }
+        ],
+        "block_public_access": not public,
+        "lifecycle": [
+            {
+                "ID": "abort-incomplete-multipart-uploads",
+                "Filter": {"Prefix": ""},
+                "Status": "Enabled",
+                "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+            }
+        ],
+    }
+
+
+def bucket_configure(
+    *, create: bool = False, origins: list[str] | None = None, public: bool | None = None
+) -> dict:
+    """Apply `bucket_settings` to the bucket, creating it first if asked; return what was applied."""
+    client = S3Client()
+    wanted = bucket_settings(origins=origins, public=public)
+    if create and not client.bucket_exists():
+        client.create_bucket()
+    client.put_cors(wanted["cors"])
+    client.put_public_access_block(block=wanted["block_public_access"])
+    client.put_lifecycle(wanted["lifecycle"])
+    return wanted
