@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint fmt bench clean
+.PHONY: install run manage test lint fmt bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,10 @@ install: $(STAMP)
 ## run: the whole app on http://127.0.0.1:8000 with an embedded S3 (moto) and SQLite
 run: $(STAMP)
 	$(PY) -m project.dev
+
+## manage: a management command with `make run`'s settings, e.g. make -s manage ARGS="create_api_token dev"
+manage: $(STAMP)
+	@$(PY) -m project.dev manage $(ARGS)
 
 ## test: the whole suite (browser tests run when Debian's chromium is installed)
 test: $(STAMP)

@@ -3,6 +3,9 @@
 Starts moto's S3 server on 127.0.0.1 (in memory: objects vanish when it stops), creates the
 bucket with its CORS rules, migrates, creates a development user and runs Django's server.
 Ctrl-C stops everything.
+
+`python -m project.dev manage <command> …` (`make manage ARGS="…"`) runs a management command
+with the same settings, e.g. against the embedded S3 while `make run` is up.
 """
 
 import os
@@ -39,27 +42,35 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
-def main() -> int:
-    # `kill` and supervisors send SIGTERM; stop the children as on Ctrl-C.
-    signal.signal(signal.SIGTERM, _interrupt)
+def dev_env() -> tuple[dict[str, str], str | None]:
+    """Return the environment of the development processes, and the embedded S3's port if any."""
     environ.Env.read_env(BASE_DIR / ".env")
     web_port = os.environ.get("PORT", "8000")
     env = {**os.environ, "DEBUG": os.environ.get("DEBUG", "true")}
-    origins = f"http://{HOST}:{web_port},http://localhost:{web_port}"
-    env.setdefault("UPLOADS_CORS_ORIGINS", origins)
+    env.setdefault("UPLOADS_CORS_ORIGINS", f"http://{HOST}:{web_port},http://localhost:{web_port}")
+    if env.get("AWS_STORAGE_BUCKET_NAME"):
+        return env, None
+    s3_port = os.environ.get("S3_PORT", "9000")
+    env.update(
+        AWS_S3_ENDPOINT_URL=f"http://{HOST}:{s3_port}",
+        AWS_ACCESS_KEY_ID="local",
+        AWS_SECRET_ACCESS_KEY="local-secret",
+        AWS_STORAGE_BUCKET_NAME="uploads-dev",
+    )
+    return env, s3_port
+
+
+def main() -> int:
+    # `kill` and supervisors send SIGTERM; stop the children as on Ctrl-C.
+    signal.signal(signal.SIGTERM, _interrupt)
+    env, s3_port = dev_env()
+    web_port = os.environ.get("PORT", "8000")
     children: list[subprocess.Popen] = []
 
-    if env.get("AWS_STORAGE_BUCKET_NAME"):
+    if s3_port is None:
         print(f"Using the bucket {env['AWS_STORAGE_BUCKET_NAME']!r} from your settings; no local S3.")
     else:
-        s3_port = os.environ.get("S3_PORT", "9000")
-        endpoint = f"http://{HOST}:{s3_port}"
-        env.update(
-            AWS_S3_ENDPOINT_URL=endpoint,
-            AWS_ACCESS_KEY_ID="local",
-            AWS_SECRET_ACCESS_KEY="local-secret",
-            AWS_STORAGE_BUCKET_NAME="uploads-dev",
-        )
+        endpoint = env["AWS_S3_ENDPOINT_URL"]
         children.append(
             subprocess.Popen([sys.executable, "-m", "moto.server", "-H", HOST, "-p", s3_port], env=env)
         )
@@ -95,4 +106,9 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["manage"]:
+        completed = subprocess.run(
+            [sys.executable, str(BASE_DIR / "manage.py"), *sys.argv[2:]], env=dev_env()[0]
+        )
+        sys.exit(completed.returncode)
     sys.exit(main())

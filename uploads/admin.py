@@ -1,4 +1,4 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from .models import ApiToken, Upload
 
@@ -18,8 +18,18 @@ class ApiTokenAdmin(admin.ModelAdmin):
     list_display = ["name", "user", "hint", "created_at", "last_used_at", "revoked_at"]
     list_filter = ["revoked_at"]
     search_fields = ["name", "user__username", "hint"]
-    readonly_fields = ["hint", "created_at", "last_used_at"]
+    readonly_fields = ["hint", "created_at", "last_used_at", "revoked_at"]
     actions = ["revoke"]
+
+    def get_fields(self, request, obj=None):
+        # A new token needs only its owner and a label; the secret is generated on save.
+        return ["user", "name"] if obj is None else ["user", "name", *self.readonly_fields]
+
+    def save_model(self, request, obj, form, change):
+        secret = None if change else obj.set_new_secret()
+        super().save_model(request, obj, form, change)
+        if secret:
+            messages.warning(request, f"The new token is {secret} — copy it now; it is not shown again.")
 
     @admin.action(description="Revoke selected tokens")
     def revoke(self, request, queryset):

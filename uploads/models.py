@@ -99,6 +99,7 @@ class ApiToken(models.Model):
     """A personal API token for scripts; only its hash is stored."""
 
     PREFIX = "s3u_"
+    HINT_LENGTH = 10
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100)
@@ -120,9 +121,17 @@ class ApiToken(models.Model):
     @classmethod
     def issue(cls, *, user, name: str) -> tuple["ApiToken", str]:
         """Create a token and return it with its secret, which is never stored."""
-        raw = cls.PREFIX + secrets.token_urlsafe(32)
-        token = cls.objects.create(user=user, name=name, key_hash=_hash_token(raw), hint=raw[:10])
+        token = cls(user=user, name=name)
+        raw = token.set_new_secret()
+        token.save()
         return token, raw
+
+    def set_new_secret(self) -> str:
+        """Give the token a new secret and return it; only its hash is kept."""
+        raw = self.PREFIX + secrets.token_urlsafe(32)
+        self.key_hash = _hash_token(raw)
+        self.hint = raw[: self.HINT_LENGTH]
+        return raw
 
     def revoke(self) -> None:
         if self.revoked_at is None:
