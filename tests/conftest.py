@@ -105,6 +105,9 @@ def post_to_s3():
         url: str, fields: dict, body: bytes, *, filename: str = "file.bin", content_type: str | None = None
     ):
         file_type = content_type or fields.get("Content-Type", "application/octet-stream")
-        return requests.post(url, data=fields, files={"file": (filename, body, file_type)}, timeout=30)
+        # S3 may answer a redirect to the site (success_action_redirect); the caller follows it.
+        return requests.post(
+            url, data=fields, files={"file": (filename, body, file_type)}, timeout=30, allow_redirects=False
+        )
 
     return post

@@ -226,7 +226,7 @@ class S3Client:
         self,
         *,
         key: str,
-        content_type: str,
+        content_type: str = "",
         min_size: int,
         max_size: int,
         expires_in: int,
@@ -234,8 +234,11 @@ class S3Client:
         content_disposition: str = "",
         success_action_redirect: str = "",
     ) -> dict[str, Any]:
-        """Sign a POST policy that pins the key, the size range, the type and every field."""
-        fields: dict[str, str] = {"Content-Type": content_type}
+        """Sign a POST policy that pins the key, the size range, the type and every field.
+
+        A key ending in `${filename}` pins only its folder: S3 puts the file's name there.
+        """
+        fields: dict[str, str] = {"Content-Type": content_type} if content_type else {}
         if acl:
             fields["acl"] = acl
         if content_disposition:
@@ -244,7 +247,7 @@ class S3Client:
             fields["success_action_redirect"] = success_action_redirect
         else:
             fields["success_action_status"] = "201"
-        # boto3 adds the exact bucket and key conditions itself.
+        # boto3 adds the bucket and key conditions itself (starts-with for `${filename}`).
         conditions: list[Any] = [{name: value} for name, value in fields.items()]
         conditions.append(["content-length-range", min_size, max_size])
         with _storage_errors("sign the upload"):

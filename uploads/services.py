@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import logging
+import mimetypes
 import re
 import unicodedata
 import uuid
@@ -17,9 +18,11 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.core import signing
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Max, Q
 from django.utils import timezone
-from django.utils.http import content_disposition_header
+from django.utils.http import content_disposition_header, urlencode
 
 from .errors import (
     ContentTypeNotAllowed,
@@ -44,6 +47,11 @@ from .s3 import S3Client
 logger = logging.getLogger(__name__)
 
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
+FORM_TOKEN_SALT = "uploads.form-upload"
+# How long after signing a form upload may finish: a large file can take a while to send.
+FORM_TOKEN_MAX_AGE = 24 * 3600
+# S3 puts the posted file's name where the key says `${filename}`; a store that doesn't leaves it.
+FILENAME_VARIABLE = "${filename}"
 MAX_DISPLAY_NAME = 255
 MAX_KEY_NAME = 120
 _MIME_TOKEN = r"[a-z0-9][a-z0-9!#$&^_.+-]{0,126}"
@@ -59,6 +67,16 @@ class DirectUpload:
     url: str
     fields: dict[str, str]
     expires_at: datetime
+
+
+@dataclass(frozen=True)
+class FormUpload:
+    """A policy for a plain HTML form: the browser picks the file after the page was signed."""
+
+    url: str
+    fields: dict[str, str]
+    expires_at: datetime
+    max_size: int
 
 
 @dataclass(frozen=True)
@@ -246,11 +264,18 @@ def upload_complete(*, upload: Upload) -> Upload:
     return locked
 
 
-def _object_problem(upload: Upload, *, size: int, content_type: str) -> ObjectInvalid | None:
-    if size > upload.max_size:
-        return ObjectTooLarge(f"The stored file is {size} bytes; at most {upload.max_size} are allowed.")
+def _size_problem(*, size: int, max_size: int) -> ObjectInvalid | None:
+    if size > max_size:
+        return ObjectTooLarge(f"The stored file is {size} bytes; at most {max_size} are allowed.")
     if size == 0:
         return ObjectEmpty()
+    return None
+
+
+def _object_problem(upload: Upload, *, size: int, content_type: str) -> ObjectInvalid | None:
+    problem = _size_problem(size=size, max_size=upload.max_size)
+    if problem is not None:
+        return problem
     try:
         stored_type = clean_content_type(content_type)
     except InvalidContentType:
@@ -319,6 +344,106 @@ def upload_list(*, owner, status: str | None = None):
     if status:
         uploads = uploads.filter(status=status)
     return uploads.order_by("-created_at")
+
+
+def upload_list_version(*, owner) -> str:
+    """A short fingerprint of `owner`'s list that changes when a row appears, changes or goes.
+
+    The page polls it (one aggregate query) and reloads the list only when it changed.
+    """
+    summary = Upload.objects.owned_by(owner).aggregate(
+        count=Count("id"),
+        pending=Count("id", filter=Q(status=Upload.Status.PENDING)),
+        failed=Count("id", filter=Q(status=Upload.Status.FAILED)),
+        created=Max("created_at"),
+        completed=Max("completed_at"),
+    )
+    created = summary["created"].timestamp() if summary["created"] else 0
+    completed = summary["completed"].timestamp() if summary["completed"] else 0
+    return f"{summary['count']}-{summary['pending']}-{summary['failed']}-{created:.6f}-{completed:.6f}"
+
+
+# --- Uploads from a plain HTML form (no JavaScript) --------------------------------------------
+
+
+def form_upload_start(*, owner, finish_url: str) -> FormUpload:
+    """Sign a policy for a form that POSTs one file straight to S3, then lands on `finish_url`.
+
+    The file's name and size are unknown when the page is signed, so the policy pins the key's
+    folder (`<prefix>/<uuid>/`, S3 adds the name), the size range and the redirect. No record
+    exists until `form_upload_finish`: a page that is never used leaves nothing behind.
+    """
+    upload_id = uuid.uuid4()
+    folder = f"{clean_prefix(None)}/{upload_id}/"
+    token = signing.dumps({"id": str(upload_id), "owner": owner.pk, "folder": folder}, salt=FORM_TOKEN_SALT)
+    expires_in = settings.UPLOADS_PRESIGN_EXPIRATION
+    post = S3Client().presigned_post(
+        key=folder + FILENAME_VARIABLE,
+        min_size=1,
+        max_size=settings.UPLOADS_MAX_FILE_SIZE,
+        expires_in=expires_in,
+        acl=settings.UPLOADS_PRIVATE_ACL,
+        success_action_redirect=f"{finish_url}?{urlencode({'token': token})}",
+    )
+    return FormUpload(
+        url=post["url"],
+        fields=post["fields"],
+        expires_at=timezone.now() + timedelta(seconds=expires_in),
+        max_size=settings.UPLOADS_MAX_FILE_SIZE,
+    )
+
+
+def form_upload_finish(*, owner, token: str) -> Upload:
+    """Record and complete the file a form posted; only the signed token and S3 are trusted.
+
+    The token names the upload and its folder; S3's listing says which object arrived there
+    (S3 also appends `key` to the redirect, but that part of the URL is not signed).
+    """
+    try:
+        signed = signing.loads(token, salt=FORM_TOKEN_SALT, max_age=FORM_TOKEN_MAX_AGE)
+    except signing.BadSignature:
+        raise UploadNotFound("This upload link is not valid or has expired.") from None
+    if signed["owner"] != owner.pk:
+        raise UploadNotFound("This upload link belongs to someone else.")
+    existing = Upload.objects.owned_by(owner).filter(pk=signed["id"]).first()
+    if existing is not None:  # the page was reloaded: finishing twice is harmless
+        return existing
+
+    client = S3Client()
+    info = next(iter(client.iter_objects(prefix=signed["folder"])), None)
+    if info is None:
+        raise ObjectMissing("The file has not arrived in storage.")
+    name = info.key.rsplit("/", 1)[-1]
+    display_name = "upload" if name == FILENAME_VARIABLE else clean_filename(name)
+    # The form can't declare a type per file; the server decides it from the name.
+    content_type = mimetypes.guess_type(display_name)[0] or DEFAULT_CONTENT_TYPE
+    problem: Exception | None = None
+    if not content_type_allowed(content_type):
+        problem = ContentTypeNotAllowed(f"Files of type {content_type} are not accepted.")
+    else:
+        problem = _size_problem(size=info.size, max_size=settings.UPLOADS_MAX_FILE_SIZE)
+    if problem is not None:
+        client.delete(info.key)
+        raise problem
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            return Upload.objects.create(
+                id=signed["id"],
+                owner=owner,
+                file=info.key,
+                original_filename=display_name,
+                content_type=content_type,
+                max_size=settings.UPLOADS_MAX_FILE_SIZE,
+                size=info.size,
+                etag=info.etag,
+                status=Upload.Status.COMPLETE,
+                created_at=now,
+                completed_at=now,
+                expires_at=now,
+            )
+    except IntegrityError:  # a concurrent finish of the same upload won
+        return Upload.objects.owned_by(owner).get(pk=signed["id"])
 
 
 # --- Bucket setup -----------------------------------------------------------------------------

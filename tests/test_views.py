@@ -1,0 +1,306 @@
+"""The web page and its htmx partials, through Django's test client (moto's server for S3)."""
+
+import json
+import re
+from datetime import timedelta
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+import requests
+from django.urls import reverse
+
+from uploads import services
+from uploads.models import Upload
+
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def browser(client, user):
+    client.force_login(user)
+    return client
+
+
+def form_upload(browser, post_to_s3, body: bytes, filename: str):
+    """Do what a browser without JavaScript does: render the page, POST the form to S3, follow S3's redirect."""
+    form = browser.get(reverse("uploads:index")).context["form"]
+    response = post_to_s3(form.url, form.fields, body, filename=filename, content_type="text/plain")
+    assert response.status_code == 303, response.text
+    finish = urlparse(response.headers["Location"])
+    return browser.get(f"{finish.path}?{finish.query}", follow=True)
+
+
+# --- The page ---------------------------------------------------------------------------------
+
+
+def test_the_page_needs_a_signed_in_user(client, db):
+    response = client.get(reverse("uploads:index"))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_the_page_shows_the_form_and_the_users_uploads(s3, browser, user, other_user, upload_factory):
+    upload_factory(owner=user, filename="mine.pdf", status=Upload.Status.COMPLETE)
+    upload_factory(owner=other_user, filename="theirs.pdf", status=Upload.Status.COMPLETE)
+
+    response = browser.get(reverse("uploads:index"))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'enctype="multipart/form-data"' in html
+    assert "mine.pdf" in html
+    assert "theirs.pdf" not in html
+
+
+def test_the_page_signs_a_form_for_one_file_in_a_fresh_folder(s3, browser, settings):
+    form = browser.get(reverse("uploads:index")).context["form"]
+
+    assert form.fields["key"].startswith(f"{settings.UPLOADS_KEY_PREFIX}/")
+    assert form.fields["key"].endswith("/${filename}")
+    assert reverse("uploads:finish") in form.fields["success_action_redirect"]
+    assert not Upload.objects.exists()  # no record until a file arrives
+
+
+def test_the_page_renders_with_the_manifest_storage_after_collectstatic(s3, browser, settings, tmp_path):
+    from django.core.management import call_command
+
+    settings.STATIC_ROOT = tmp_path
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+    call_command("collectstatic", "--noinput", verbosity=0)
+
+    html = browser.get(reverse("uploads:index")).content.decode()
+
+    # Hashed names prove the manifest served them (and that collectstatic found every file).
+    assert re.search(r"/static/vendor/htmx-2\.0\.11\.min\.[0-9a-f]{12}\.js", html)
+    assert re.search(r"/static/uploads/uploader\.[0-9a-f]{12}\.js", html)
+    assert re.search(r"/static/uploads/app\.[0-9a-f]{12}\.css", html)
+
+
+# --- The list partial -------------------------------------------------------------------------
+
+
+def test_the_list_partial_answers_only_the_list_section_to_htmx(s3, browser, user, upload_factory):
+    upload_factory(owner=user, filename="a.pdf")
+
+    response = browser.get(reverse("uploads:list"), headers=HTMX)
+
+    html = response.content.decode()
+    assert html.lstrip().startswith('<section id="upload-list"')
+    assert "a.pdf" in html
+    assert "<html" not in html
+
+
+def test_the_list_partial_without_htmx_redirects_to_the_page(s3, browser):
+    response = browser.get(reverse("uploads:list"))
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("uploads:index")
+
+
+def test_the_list_shows_size_status_and_a_download_link(s3, browser, user, upload_factory):
+    upload = upload_factory(owner=user, filename="a.pdf", status=Upload.Status.COMPLETE, size=2048)
+
+    html = browser.get(reverse("uploads:list"), headers=HTMX).content.decode()
+
+    assert "2.0\xa0KB" in html
+    assert "Complete" in html
+    assert reverse("uploads:download", args=[upload.pk]) in html
+
+
+def test_the_list_shows_a_thumbnail_for_a_complete_image(s3, browser, user, upload_factory):
+    upload_factory(owner=user, filename="cat.png", content_type="image/png", status=Upload.Status.COMPLETE)
+
+    html = browser.get(reverse("uploads:list"), headers=HTMX).content.decode()
+
+    assert '<img src="http://127.0.0.1' in html
+    assert "X-Amz-Signature" in html
+
+
+def test_the_list_loads_more_rows_a_page_at_a_time(s3, browser, user, upload_factory):
+    for age in range(30):
+        upload_factory(owner=user, filename=f"file-{age:02}.txt", age=timedelta(minutes=age))
+
+    first = browser.get(reverse("uploads:list"), headers=HTMX).content.decode()
+    second = browser.get(reverse("uploads:list") + "?page=2", headers=HTMX).content.decode()
+
+    assert "file-00.txt" in first
+    assert "file-24.txt" in first
+    assert "file-25.txt" not in first
+    assert "?page=2" in first
+    assert "file-25.txt" in second
+    assert "file-29.txt" in second
+    assert "<section" not in second
+    assert "?page=3" not in second
+
+
+@pytest.mark.parametrize("rows", [2, 30])
+def test_the_list_query_count_does_not_grow_with_rows(
+    s3, browser, user, upload_factory, django_assert_max_num_queries, rows
+):
+    for _ in range(rows):
+        upload_factory(owner=user, content_type="image/png", status=Upload.Status.COMPLETE)
+
+    # session, user, one page of rows, the version aggregate
+    with django_assert_max_num_queries(4):
+        browser.get(reverse("uploads:list"), headers=HTMX)
+
+
+def test_the_poller_answers_204_while_nothing_changed(s3, browser, user, upload_factory):
+    upload_factory(owner=user)
+    version = services.upload_list_version(owner=user)
+
+    response = browser.get(reverse("uploads:changes"), {"version": version}, headers=HTMX)
+
+    assert response.status_code == 204
+
+
+def test_the_poller_asks_for_a_refresh_when_an_upload_appeared(s3, browser, user, upload_factory):
+    version = services.upload_list_version(owner=user)
+    upload_factory(owner=user)
+
+    response = browser.get(reverse("uploads:changes"), {"version": version}, headers=HTMX)
+
+    assert response.status_code == 200
+    assert "uploads-changed" in json.loads(response["HX-Trigger"])
+
+
+def test_the_poller_ignores_other_users_uploads(s3, browser, user, other_user, upload_factory):
+    version = services.upload_list_version(owner=user)
+    upload_factory(owner=other_user)
+
+    response = browser.get(reverse("uploads:changes"), {"version": version}, headers=HTMX)
+
+    assert response.status_code == 204
+
+
+# --- Download and delete ----------------------------------------------------------------------
+
+
+def test_download_redirects_to_a_presigned_get_with_the_original_name(s3, browser, user, upload_factory):
+    upload = upload_factory(
+        owner=user, filename="report.pdf", status=Upload.Status.COMPLETE, body=b"%PDF", s3=s3
+    )
+
+    response = browser.get(reverse("uploads:download", args=[upload.pk]))
+    fetched = requests.get(response["Location"], timeout=10)
+
+    assert response.status_code == 302
+    assert fetched.content == b"%PDF"
+    assert fetched.headers["Content-Disposition"] == 'attachment; filename="report.pdf"'
+
+
+def test_delete_with_htmx_answers_an_empty_row_and_a_new_poller_version(s3, browser, user, upload_factory):
+    upload = upload_factory(owner=user, status=Upload.Status.COMPLETE, body=b"x", s3=s3)
+
+    response = browser.post(reverse("uploads:delete", args=[upload.pk]), headers=HTMX)
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="list-poller"' in html
+    assert 'hx-swap-oob="true"' in html
+    assert "<tr" not in html
+    assert not Upload.objects.filter(pk=upload.pk).exists()
+    assert s3.head(upload.key) is None
+
+
+def test_delete_without_htmx_redirects_with_a_message(s3, browser, user, upload_factory):
+    upload = upload_factory(owner=user, filename="old.txt", status=Upload.Status.COMPLETE, body=b"x", s3=s3)
+
+    response = browser.post(reverse("uploads:delete", args=[upload.pk]), follow=True)
+
+    assert response.redirect_chain[-1][0] == reverse("uploads:index")
+    assert "Deleted old.txt." in response.content.decode()
+    assert not Upload.objects.filter(pk=upload.pk).exists()
+
+
+def test_delete_keeps_the_row_and_says_why_when_s3_is_unreachable(
+    s3, browser, user, upload_factory, settings
+):
+    upload = upload_factory(owner=user, status=Upload.Status.COMPLETE)
+    settings.AWS_S3_ENDPOINT_URL = "http://127.0.0.1:9"
+
+    response = browser.post(reverse("uploads:delete", args=[upload.pk]), headers=HTMX)
+
+    assert response.status_code == 503
+    assert response["HX-Retarget"] == "#messages"
+    assert "could not be reached" in response.content.decode()
+    assert Upload.objects.filter(pk=upload.pk).exists()
+
+
+@pytest.mark.parametrize("view", ["uploads:download", "uploads:delete"])
+def test_another_users_upload_is_not_found(s3, browser, other_user, upload_factory, view):
+    upload = upload_factory(owner=other_user, status=Upload.Status.COMPLETE, body=b"x", s3=s3)
+
+    response = (browser.post if view.endswith("delete") else browser.get)(reverse(view, args=[upload.pk]))
+
+    assert response.status_code == 404
+    assert Upload.objects.filter(pk=upload.pk).exists()
+
+
+# --- The form path (no JavaScript) ------------------------------------------------------------
+
+
+def test_a_form_upload_lands_back_on_the_page_complete(s3, browser, user, post_to_s3):
+    response = form_upload(browser, post_to_s3, b"plain text", "notes.txt")
+
+    upload = Upload.objects.get()
+    assert upload.owner == user
+    assert upload.status == Upload.Status.COMPLETE
+    assert upload.size == len(b"plain text")
+    assert s3.head(upload.key).size == len(b"plain text")
+    assert "Uploaded" in response.content.decode()
+
+
+def test_finishing_a_form_upload_twice_is_harmless(s3, browser, post_to_s3):
+    form = browser.get(reverse("uploads:index")).context["form"]
+    redirect = urlparse(post_to_s3(form.url, form.fields, b"abc").headers["Location"])
+    finish_url = f"{redirect.path}?{redirect.query}"
+
+    browser.get(finish_url)
+    browser.get(finish_url)
+
+    assert Upload.objects.count() == 1
+
+
+def test_finish_trusts_the_signed_folder_not_the_key_s3_appends(s3, browser, post_to_s3):
+    form = browser.get(reverse("uploads:index")).context["form"]
+    redirect = urlparse(post_to_s3(form.url, form.fields, b"abc").headers["Location"])
+    query = parse_qs(redirect.query)
+    s3.client.put_object(Bucket=s3.bucket_name, Key="uploads/elsewhere/evil.txt", Body=b"x")
+
+    browser.get(reverse("uploads:finish"), {"token": query["token"][0], "key": "uploads/elsewhere/evil.txt"})
+
+    assert Upload.objects.get().key.startswith(form.fields["key"].removesuffix("${filename}"))
+
+
+def test_finish_refuses_another_users_link(s3, browser, other_user, post_to_s3, client):
+    form = browser.get(reverse("uploads:index")).context["form"]
+    redirect = urlparse(post_to_s3(form.url, form.fields, b"abc").headers["Location"])
+    client.force_login(other_user)
+
+    response = client.get(f"{redirect.path}?{redirect.query}", follow=True)
+
+    assert "did not complete" in response.content.decode()
+    assert not Upload.objects.exists()
+
+
+def test_finish_refuses_a_forged_token(s3, browser):
+    response = browser.get(reverse("uploads:finish"), {"token": "forged"}, follow=True)
+
+    assert "not valid" in response.content.decode()
+    assert not Upload.objects.exists()
+
+
+def test_a_form_upload_over_the_size_limit_is_deleted_and_not_recorded(s3, browser, settings, post_to_s3):
+    # S3 enforces content-length-range; the finish view checks again with what S3 stored.
+    settings.UPLOADS_MAX_FILE_SIZE = 4
+
+    response = form_upload(browser, post_to_s3, b"too large", "big.txt")
+
+    assert "at most 4 are allowed" in response.content.decode()
+    assert not Upload.objects.exists()
+    assert list(s3.iter_objects(prefix="uploads/")) == []

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "uploads"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("uploads/list/", views.upload_list, name="list"),
+    path("uploads/changes/", views.list_changes, name="changes"),
+    path("uploads/finish/", views.finish, name="finish"),
+    path("uploads/<uuid:upload_id>/download/", views.download, name="download"),
+    path("uploads/<uuid:upload_id>/delete/", views.delete, name="delete"),
+]
