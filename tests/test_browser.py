@@ -1,0 +1,169 @@
+"""The page in a real browser: Debian's Chromium driven by Playwright, against Django's live server
+and moto's S3 server. Screenshots land in test-artifacts/."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+import requests
+
+from uploads.models import Upload
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not os.path.exists(CHROMIUM),
+        reason="browser tests skipped: no Chromium (install Debian's chromium: apt-get install -y chromium)",
+    ),
+]
+
+sync_api = pytest.importorskip("playwright.sync_api")
+# Playwright's sync API runs an event loop in this thread; Django's ORM calls here are still sync.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def site(s3, live_server, user):
+    """The live server, with the bucket accepting POSTs from its origin."""
+    s3.put_cors(
+        [
+            {
+                "AllowedOrigins": [live_server.url],
+                "AllowedMethods": ["GET", "POST", "HEAD"],
+                "AllowedHeaders": ["*"],
+            }
+        ]
+    )
+    return live_server.url
+
+
+def sign_in(page, site: str, user) -> None:
+    page.goto(f"{site}/accounts/login/")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill("correct-horse-battery")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{site}/")
+
+
+def screenshot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture
+def page(chromium):
+    context = chromium.new_context(viewport={"width": 1100, "height": 800})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def test_upload_two_files_watch_progress_download_and_delete(site, page, user, tmp_path):
+    first, second = tmp_path / "first.txt", tmp_path / "second.bin"
+    first.write_bytes(b"first file\n" * 1000)
+    second.write_bytes(os.urandom(300_000))
+    sign_in(page, site, user)
+    page.evaluate("window.sameDocument = true")  # survives only if the page never reloads
+
+    page.set_input_files("#file-input", [str(first), str(second)])
+
+    transfers = page.locator("#transfers .transfer")
+    sync_api.expect(transfers).to_have_count(2)
+    for transfer in transfers.all():
+        sync_api.expect(transfer).to_have_attribute("data-state", "done", timeout=15_000)
+        assert transfer.locator("progress").evaluate("el => el.value") == 100
+    rows = page.locator("#upload-rows tr.upload-row")
+    sync_api.expect(rows).to_have_count(2, timeout=10_000)
+    sync_api.expect(page.locator("#upload-rows")).to_contain_text("first.txt")
+    sync_api.expect(page.locator("#upload-rows")).to_contain_text("second.bin")
+    assert page.evaluate("window.sameDocument") is True
+    screenshot(page, "uploaded-two-files")
+
+    href = page.get_by_role("link", name="second.bin").get_attribute("href")
+    downloaded = page.request.get(f"{site}{href}")
+    assert downloaded.body() == second.read_bytes()
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete first.txt").click()
+    sync_api.expect(rows).to_have_count(1)
+    assert list(Upload.objects.values_list("original_filename", flat=True)) == ["second.bin"]
+    screenshot(page, "after-delete")
+    page.set_viewport_size({"width": 390, "height": 800})
+    screenshot(page, "phone-width")
+
+
+def test_a_file_over_the_limit_shows_a_message_and_leaves_no_record(site, page, user, tmp_path, settings):
+    settings.UPLOADS_MAX_FILE_SIZE = 1000
+    big = tmp_path / "big.bin"
+    big.write_bytes(b"x" * 5000)
+    sign_in(page, site, user)
+
+    page.set_input_files("#file-input", str(big))
+
+    transfer = page.locator("#transfers .transfer")
+    sync_api.expect(transfer).to_have_attribute("data-state", "failed")
+    sync_api.expect(transfer).to_contain_text("at most")
+    sync_api.expect(page.locator("#announcer")).to_contain_text("big.bin")
+    assert not Upload.objects.filter(status=Upload.Status.COMPLETE).exists()
+    screenshot(page, "too-large")
+
+
+def test_the_server_refusal_is_shown_when_the_type_is_not_allowed(site, page, user, tmp_path, settings):
+    settings.UPLOADS_ALLOWED_CONTENT_TYPES = ["image/*"]
+    doc = tmp_path / "notes.txt"
+    doc.write_text("text")
+    sign_in(page, site, user)
+
+    page.set_input_files("#file-input", str(doc))
+
+    transfer = page.locator("#transfers .transfer")
+    sync_api.expect(transfer).to_have_attribute("data-state", "failed")
+    sync_api.expect(transfer).to_contain_text("not accepted")
+    assert not Upload.objects.exists()
+
+
+def test_an_upload_from_elsewhere_appears_without_a_reload(site, page, user, s3, upload_factory):
+    sign_in(page, site, user)
+    page.evaluate("window.sameDocument = true")
+
+    upload_factory(owner=user, filename="from-the-api.txt", status=Upload.Status.COMPLETE)
+
+    sync_api.expect(page.locator("#upload-rows")).to_contain_text("from-the-api.txt", timeout=12_000)
+    assert page.evaluate("window.sameDocument") is True
+
+
+def test_without_javascript_the_form_uploads_one_file(site, chromium, user, tmp_path):
+    context = chromium.new_context(java_script_enabled=False)
+    page = context.new_page()
+    body = b"uploaded without javascript\n"
+    path = tmp_path / "plain.txt"
+    path.write_bytes(body)
+    sign_in(page, site, user)
+
+    page.set_input_files("#file-input", str(path))
+    page.get_by_role("button", name="Upload").click()
+    page.wait_for_url(f"{site}/")
+
+    sync_api.expect(page.locator(".message-success")).to_contain_text("Uploaded plain.txt")
+    sync_api.expect(page.locator("#upload-rows")).to_contain_text("plain.txt")
+    upload = Upload.objects.get()
+    assert upload.status == Upload.Status.COMPLETE
+    href = page.get_by_role("link", name="plain.txt").get_attribute("href")
+    assert (
+        requests.get(f"{site}{href}", cookies={c["name"]: c["value"] for c in context.cookies()}).content
+        == body
+    )
+    screenshot(page, "no-javascript")
+    context.close()
