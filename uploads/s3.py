@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import boto3
@@ -37,6 +38,13 @@ class ObjectInfo:
     etag: str
     content_type: str = ""
     last_modified: datetime | None = None
+
+
+@dataclass(frozen=True)
+class MultipartUpload:
+    key: str
+    upload_id: str
+    initiated: datetime
 
 
 @functools.cache
@@ -222,6 +230,22 @@ class S3Client:
                         last_modified=item.get("LastModified"),
                     )
 
+    def iter_multipart_uploads(self, prefix: str = "") -> Iterator[MultipartUpload]:
+        """Yield the incomplete multipart uploads under `prefix`, a page at a time."""
+        paginator = self.client.get_paginator("list_multipart_uploads")
+        with _storage_errors("list unfinished multipart uploads"):
+            for page in paginator.paginate(Bucket=self.bucket_name, Prefix=prefix):
+                for item in page.get("Uploads", []):
+                    yield MultipartUpload(
+                        key=item["Key"], upload_id=item["UploadId"], initiated=item["Initiated"]
+                    )
+
+    def abort_multipart_upload(self, upload: MultipartUpload) -> None:
+        with _storage_errors("abort a multipart upload"):
+            self.client.abort_multipart_upload(
+                Bucket=self.bucket_name, Key=upload.key, UploadId=upload.upload_id
+            )
+
     def presigned_post(
         self,
         *,
@@ -296,6 +320,19 @@ class S3Client:
             with _storage_errors("reach the bucket"):
                 raise
         return True
+
+    def probe_bucket(self) -> tuple[str, str, datetime | None]:
+        """HEAD the bucket without raising: return (error code or "", its region, S3's clock)."""
+        try:
+            response = self.client.head_bucket(Bucket=self.bucket_name)
+        except ClientError as e:
+            headers = e.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+            return _error_code(e) or "Unknown", headers.get("x-amz-bucket-region", ""), None
+        except BotoCoreError as e:
+            return type(e).__name__, "", None
+        headers = response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+        date = headers.get("date")
+        return "", headers.get("x-amz-bucket-region", ""), parsedate_to_datetime(date) if date else None
 
     def create_bucket(self) -> None:
         params: dict[str, Any] = {"Bucket": self.bucket_name}

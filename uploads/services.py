@@ -12,11 +12,13 @@ import mimetypes
 import re
 import unicodedata
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import PurePosixPath
 from typing import Any
 
+import requests
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
@@ -42,14 +44,15 @@ from .errors import (
     UploadTooLarge,
 )
 from .models import Upload
-from .s3 import S3Client
+from .s3 import DELETE_BATCH_SIZE, S3Client
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 FORM_TOKEN_SALT = "uploads.form-upload"
 # How long after signing a form upload may finish: a large file can take a while to send.
-FORM_TOKEN_MAX_AGE = 24 * 3600
+# Shorter than cleanup's orphan grace, so cleanup never deletes a file a form may still finish.
+FORM_TOKEN_MAX_AGE = 6 * 3600
 # S3 puts the posted file's name where the key says `${filename}`; a store that doesn't leaves it.
 FILENAME_VARIABLE = "${filename}"
 MAX_DISPLAY_NAME = 255
@@ -444,6 +447,259 @@ def form_upload_finish(*, owner, token: str) -> Upload:
             )
     except IntegrityError:  # a concurrent finish of the same upload won
         return Upload.objects.owned_by(owner).get(pk=signed["id"])
+
+
+# --- Cleanup and reconciliation (manage.py cleanup_uploads) ------------------------------------
+
+
+@dataclass
+class CleanupReport:
+    """What a cleanup run did (or, in a dry run, would do)."""
+
+    dry_run: bool = False
+    completed: int = 0  # pending, but the file had arrived: completed now
+    failed: int = 0  # pending, and the file never arrived or broke the rules
+    skipped: int = 0  # locked or finished meanwhile by another run
+    orphans_deleted: int = 0
+    multipart_aborted: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        would = "would be " if self.dry_run else ""
+        return (
+            f"{'Dry run: ' if self.dry_run else ''}{self.completed} stale uploads {would}completed, "
+            f"{self.failed} {would}marked failed, {self.orphans_deleted} orphan objects {would}deleted, "
+            f"{self.multipart_aborted} multipart uploads {would}aborted, {self.skipped} skipped, "
+            f"{len(self.errors)} errors."
+        )
+
+
+Progress = Callable[[str, int], None]
+
+
+def cleanup_stale_uploads(
+    *,
+    older_than: timedelta,
+    dry_run: bool = False,
+    now: datetime | None = None,
+    report: CleanupReport | None = None,
+    progress: Progress | None = None,
+) -> CleanupReport:
+    """Settle pending uploads whose browser never called complete: complete or fail each.
+
+    Rows stream from the database; each is claimed with a row lock that concurrent runs skip
+    (`skip_locked` on PostgreSQL), so two runs never process the same upload.
+    """
+    report = report or CleanupReport(dry_run=dry_run)
+    cutoff = (now or timezone.now()) - older_than
+    stale_ids = Upload.objects.pending_since(cutoff).order_by("created_at").values_list("pk", flat=True)
+    client = S3Client()
+    for done, upload_id in enumerate(stale_ids.iterator(chunk_size=500), start=1):
+        try:
+            _settle_stale_upload(client, upload_id, dry_run=dry_run, report=report)
+        except StorageUnavailable as e:
+            report.errors.append(str(e))
+            break  # S3 is down: every other row would fail the same way
+        if progress:
+            progress("stale uploads", done)
+    return report
+
+
+def _settle_stale_upload(client: S3Client, upload_id, *, dry_run: bool, report: CleanupReport) -> None:
+    with transaction.atomic():
+        rows = Upload.objects.filter(pk=upload_id, status=Upload.Status.PENDING)
+        upload = rows.first() if dry_run else rows.select_for_update(skip_locked=True).first()
+        if upload is None:
+            report.skipped += 1
+            return
+        info = client.head(upload.key)
+        problem = (
+            ObjectMissing()
+            if info is None
+            else _object_problem(upload, size=info.size, content_type=info.content_type)
+        )
+        if problem is None:
+            report.completed += 1
+            if not dry_run:
+                upload.status = Upload.Status.COMPLETE
+                upload.size, upload.etag, upload.completed_at = info.size, info.etag, timezone.now()
+                upload.save(update_fields=["status", "size", "etag", "completed_at"])
+            return
+        report.failed += 1
+        if not dry_run:
+            # The record stays (marked failed) so its owner sees what happened.
+            upload.status = Upload.Status.FAILED
+            upload.save(update_fields=["status"])
+            if info is not None:
+                client.delete(upload.key)
+
+
+def cleanup_orphans(
+    *,
+    grace: timedelta,
+    dry_run: bool = False,
+    now: datetime | None = None,
+    report: CleanupReport | None = None,
+    progress: Progress | None = None,
+) -> CleanupReport:
+    """Delete objects under the uploads prefix that no record knows and that are older than `grace`.
+
+    The grace period protects files in flight (a form upload is recorded only after S3 has it).
+    Listing and record lookups go a page (1000 keys) at a time, deletes 1000 keys a request.
+    """
+    report = report or CleanupReport(dry_run=dry_run)
+    cutoff = (now or timezone.now()) - grace
+    client = S3Client()
+    orphans: list[str] = []
+    seen = 0
+    try:
+        for page in _pages(client.iter_objects(prefix=f"{clean_prefix(None)}/"), size=DELETE_BATCH_SIZE):
+            old = [obj.key for obj in page if obj.last_modified and obj.last_modified < cutoff]
+            known = set(Upload.objects.filter(file__in=old).values_list("file", flat=True))
+            orphans += [key for key in old if key not in known]
+            while len(orphans) >= DELETE_BATCH_SIZE:
+                _delete_orphans(client, orphans[:DELETE_BATCH_SIZE], dry_run=dry_run, report=report)
+                orphans = orphans[DELETE_BATCH_SIZE:]
+            seen += len(page)
+            if progress:
+                progress("objects checked", seen)
+        if orphans:
+            _delete_orphans(client, orphans, dry_run=dry_run, report=report)
+    except StorageUnavailable as e:
+        report.errors.append(str(e))
+    return report
+
+
+def _pages(items: Iterable, *, size: int):
+    page: list = []
+    for item in items:
+        page.append(item)
+        if len(page) == size:
+            yield page
+            page = []
+    if page:
+        yield page
+
+
+def _delete_orphans(client: S3Client, keys: list[str], *, dry_run: bool, report: CleanupReport) -> None:
+    if dry_run:
+        report.orphans_deleted += len(keys)
+        return
+    refused = client.delete_many(keys)
+    report.orphans_deleted += len(keys) - len(refused)
+    report.errors += [f"S3 refused to delete {key}" for key in refused]
+
+
+def cleanup_multipart_uploads(
+    *,
+    older_than: timedelta,
+    dry_run: bool = False,
+    now: datetime | None = None,
+    report: CleanupReport | None = None,
+) -> CleanupReport:
+    """Abort multipart uploads under the uploads prefix started before the cut-off."""
+    report = report or CleanupReport(dry_run=dry_run)
+    cutoff = (now or timezone.now()) - older_than
+    client = S3Client()
+    try:
+        for multipart in client.iter_multipart_uploads(prefix=f"{clean_prefix(None)}/"):
+            if multipart.initiated < cutoff:
+                if not dry_run:
+                    client.abort_multipart_upload(multipart)
+                report.multipart_aborted += 1
+    except StorageUnavailable as e:
+        report.errors.append(str(e))
+    return report
+
+
+# --- Health check (manage.py check_s3) ---------------------------------------------------------
+
+MAX_CLOCK_SKEW = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    ok: bool
+    detail: str
+
+
+def storage_checks() -> Iterator[CheckResult]:
+    """Check, in order, what the uploads need from S3; stop at the first failure others depend on."""
+    client = S3Client()
+    if not (settings.AWS_ACCESS_KEY_ID and settings.AWS_SECRET_ACCESS_KEY):
+        yield CheckResult("credentials", True, "none set: boto3 looks for them (environment, role)")
+    error, region, s3_clock = client.probe_bucket()
+    if error in {"403", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "Forbidden"}:
+        yield CheckResult(
+            "credentials", False, f"S3 refused them ({error}) for bucket {client.bucket_name!r}"
+        )
+        return
+    if error in {"404", "NoSuchBucket", "NotFound"}:
+        yield CheckResult("bucket", False, f"bucket {client.bucket_name!r} does not exist")
+        return
+    if error:
+        yield CheckResult("bucket", False, f"could not reach bucket {client.bucket_name!r} ({error})")
+        return
+    yield CheckResult("credentials", True, "accepted")
+    yield CheckResult("bucket", True, f"{client.bucket_name!r} is reachable")
+    if region and region != client.region:
+        yield CheckResult("region", False, f"the bucket is in {region}, AWS_REGION says {client.region}")
+    else:
+        yield CheckResult("region", True, region or client.region)
+
+    cors = client.get_cors()
+    missing = [origin for origin in settings.UPLOADS_CORS_ORIGINS if not _cors_allows_post(cors, origin)]
+    if missing:
+        yield CheckResult("cors", False, f"no CORS rule lets {', '.join(missing)} POST; run configure_bucket")
+    else:
+        yield CheckResult("cors", True, f"POST allowed from {', '.join(settings.UPLOADS_CORS_ORIGINS)}")
+
+    if s3_clock is not None:
+        skew = abs(timezone.now() - s3_clock)
+        ok = skew <= MAX_CLOCK_SKEW
+        yield CheckResult(
+            "clock", ok, f"{skew.total_seconds():.0f}s from S3's clock" + ("" if ok else ": fix NTP")
+        )
+
+    yield _post_round_trip(client)
+
+
+def _cors_allows_post(rules: list[dict[str, Any]], origin: str) -> bool:
+    return any(
+        "POST" in rule.get("AllowedMethods", [])
+        and any(fnmatch.fnmatchcase(origin, allowed) for allowed in rule.get("AllowedOrigins", []))
+        for rule in rules
+    )
+
+
+def _post_round_trip(client: S3Client) -> CheckResult:
+    """Upload a small probe through a presigned POST, as a browser would; HEAD it; delete it."""
+    key = f"{clean_prefix(None)}/check-s3/{uuid.uuid4()}.txt"
+    body = b"check_s3 probe"
+    try:
+        post = client.presigned_post(
+            key=key,
+            content_type="text/plain",
+            min_size=1,
+            max_size=len(body),
+            expires_in=60,
+            acl=settings.UPLOADS_PRIVATE_ACL,
+        )
+        response = requests.post(
+            post["url"], data=post["fields"], files={"file": ("probe.txt", body)}, timeout=10
+        )
+        if response.status_code >= 300:
+            return CheckResult(
+                "presigned post", False, f"S3 answered {response.status_code}: {response.text[:120]}"
+            )
+        info = client.head(key)
+        if info is None or info.size != len(body):
+            return CheckResult("presigned post", False, "the probe did not arrive intact")
+        client.delete(key)
+    except (StorageUnavailable, requests.RequestException) as e:
+        return CheckResult("presigned post", False, str(e))
+    return CheckResult("presigned post", True, "uploaded, found and deleted a probe object")
 
 
 # --- Bucket setup -----------------------------------------------------------------------------

@@ -1,0 +1,70 @@
+import re
+import sys
+from datetime import timedelta
+
+from django.core.management.base import BaseCommand, CommandError
+
+from uploads import services
+
+_DURATION = re.compile(r"^(\d+)([smhd])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def duration(text: str) -> timedelta:
+    """Parse 90s, 30m, 24h or 7d."""
+    match = _DURATION.match(text.strip())
+    if not match:
+        raise ValueError(text)
+    return timedelta(**{_UNITS[match[2]]: int(match[1])})
+
+
+duration.__name__ = "duration"  # argparse names the type in its error: "invalid duration value"
+
+
+class Command(BaseCommand):
+    help = (
+        "Settle pending uploads that never completed, abort stale multipart uploads and, with "
+        "--orphans, delete objects that have no record. Safe to run twice and from two hosts at once."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--older-than",
+            type=duration,
+            default=timedelta(hours=24),
+            metavar="AGE",
+            help="Pending uploads and multipart uploads older than this are settled (default 24h; e.g. 30m, 7d).",
+        )
+        parser.add_argument("--orphans", action="store_true", help="Also delete objects that have no record.")
+        parser.add_argument(
+            "--grace",
+            type=duration,
+            default=timedelta(hours=24),
+            metavar="AGE",
+            help="Only objects older than this count as orphans (default 24h), so uploads in flight are never touched.",
+        )
+        parser.add_argument("--dry-run", action="store_true", help="Print what would happen; change nothing.")
+
+    def handle(self, *args, older_than: timedelta, orphans: bool, grace: timedelta, dry_run: bool, **options):
+        minimum_grace = timedelta(seconds=services.FORM_TOKEN_MAX_AGE)
+        if orphans and grace < minimum_grace:
+            raise CommandError(
+                f"--grace must be at least {minimum_grace} (how long a form upload may take to finish)."
+            )
+        report = services.CleanupReport(dry_run=dry_run)
+        progress = self._progress if sys.stderr.isatty() else None
+        services.cleanup_stale_uploads(
+            older_than=older_than, dry_run=dry_run, report=report, progress=progress
+        )
+        services.cleanup_multipart_uploads(older_than=older_than, dry_run=dry_run, report=report)
+        if orphans:
+            services.cleanup_orphans(grace=grace, dry_run=dry_run, report=report, progress=progress)
+        if progress:
+            self.stderr.write("")
+        if report.errors:
+            raise CommandError(f"{report.summary()} First error: {report.errors[0]}")
+        self.stdout.write(report.summary())
+
+    def _progress(self, what: str, count: int) -> None:
+        if count % 100 == 0:
+            self.stderr.write(f"\r{count} {what}…", ending="")
