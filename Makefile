@@ -26,6 +26,15 @@ manage: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest
 
+## bench: the benchmarks (not part of `make test`); rewrites BENCHMARKS.md
+BENCH_STAMP := $(VENV)/.bench-stamp
+$(BENCH_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e ".[dev,bench]"
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(PY) -m benchmarks
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

@@ -1,0 +1,102 @@
+"""Per-request cost in-process: each operation through Django's test client, against moto's
+in-process S3, as a ratio to the floor (a trivial authenticated ninja endpoint writing one row)."""
+
+from __future__ import annotations
+
+from benchmarks.common import measure, save, setup_django
+
+ITERATIONS = 400
+TARGETS = {"presign": 2.0, "url": 2.0, "complete": 3.0, "delete": 3.0}
+
+
+def run() -> dict:
+    setup_django()
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.test import Client
+    from moto import mock_aws
+
+    from uploads import services
+    from uploads.models import ApiToken, Upload
+    from uploads.s3 import S3Client, _boto3_client, clear_client_cache
+
+    with mock_aws():
+        clear_client_cache()  # the mock sees only clients built after it started
+        call_command("migrate", verbosity=0)
+        Upload.objects.all().delete()
+        s3 = S3Client()
+        if not s3.bucket_exists():
+            s3.create_bucket()
+        user, _ = get_user_model().objects.get_or_create(username="bench")
+        token = ApiToken.issue(user=user, name="bench")[1]
+        api = Client(headers={"Authorization": f"Bearer {token}"})
+        page = Client()
+        page.force_login(user)
+
+        def pending_with_object():
+            direct = services.upload_start(owner=user, filename="a.txt", content_type="text/plain", size=5)
+            s3.client.put_object(
+                Bucket=s3.bucket_name, Key=direct.upload.key, Body=b"hello", ContentType="text/plain"
+            )
+            return direct.upload
+
+        def complete_upload():
+            return services.upload_complete(upload=pending_with_object())
+
+        def ok(response, status=200):
+            assert response.status_code == status, (response.status_code, response.content[:200])
+
+        for _ in range(25):  # a full page of rows for the list
+            complete_upload()
+
+        results = {
+            "floor": measure(lambda: ok(api.post("/bench/floor")), iterations=ITERATIONS),
+            "presign": measure(
+                lambda: ok(
+                    api.post(
+                        "/api/uploads",
+                        {"filename": "photo.jpg", "content_type": "image/jpeg", "size": 1000},
+                        content_type="application/json",
+                    ),
+                    201,
+                ),
+                iterations=ITERATIONS,
+            ),
+            "complete": measure(
+                lambda upload: ok(api.post(f"/api/uploads/{upload.pk}/complete")),
+                prepare=pending_with_object,
+                iterations=ITERATIONS,
+            ),
+            "url": measure(
+                lambda upload: ok(api.get(f"/api/uploads/{upload.pk}/url")),
+                prepare=lambda: Upload.objects.filter(status="complete").first(),
+                iterations=ITERATIONS,
+            ),
+            "delete": measure(
+                lambda upload: ok(api.delete(f"/api/uploads/{upload.pk}"), 204),
+                prepare=complete_upload,
+                iterations=ITERATIONS,
+            ),
+            "list_api": measure(lambda: ok(api.get("/api/uploads")), iterations=ITERATIONS),
+            "list_htmx": measure(
+                lambda: ok(page.get("/uploads/list/", headers={"HX-Request": "true"})), iterations=ITERATIONS
+            ),
+        }
+        floor = results["floor"]["median_ms"]
+        for name, result in results.items():
+            result["ratio_to_floor"] = round(result["median_ms"] / floor, 2)
+            if name in TARGETS:
+                result["target"] = TARGETS[name]
+                result["meets_target"] = result["ratio_to_floor"] <= TARGETS[name]
+        # Signed clients are cached per configuration: one signing and one unsigned client.
+        results["boto3_clients_built"] = _boto3_client.cache_info().currsize
+        clear_client_cache()
+    return results
+
+
+def main() -> None:
+    save("per_request", run())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,25 @@
+"""Settings for the benchmarks: the project's, plus a floor endpoint and a byte counter."""
+
+import os
+import tempfile
+
+from project.settings import *  # noqa: F403
+from project.settings import DATABASES, MIDDLEWARE, STORAGES, env
+
+ROOT_URLCONF = "benchmarks.urls"
+DEBUG = False
+ALLOWED_HOSTS = ["*"]
+SECRET_KEY = "benchmarks-only-secret-key-not-used-anywhere-else-0123456789"
+if not os.environ.get("DATABASE_URL"):
+    DATABASES["default"] = env.db_url_config(
+        f"sqlite:///{os.path.join(tempfile.gettempdir(), 'uploads-bench.sqlite3')}"
+    )
+    DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
+# Counts the request bodies Django receives: the data-path benchmark shows no file passes through.
+MIDDLEWARE = ["benchmarks.floor.CountRequestBytes", *MIDDLEWARE]
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast sign-in, bench only
+AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "bench-uploads")
+AWS_ACCESS_KEY_ID = os.environ.get("AWS_ACCESS_KEY_ID", "bench")
+AWS_SECRET_ACCESS_KEY = os.environ.get("AWS_SECRET_ACCESS_KEY", "bench-secret")
+LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
