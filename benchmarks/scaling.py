@@ -8,6 +8,7 @@ import time
 import tracemalloc
 import uuid
 from datetime import timedelta
+from functools import partial
 
 from benchmarks.common import save, setup_django
 
@@ -103,8 +104,8 @@ def run() -> dict:
             later = timezone.now() + timedelta(days=2)  # every orphan is past the grace period
 
             for name, job in (
-                ("stale", lambda: services.cleanup_stale_uploads(older_than=timedelta(days=1))),
-                ("orphans", lambda: services.cleanup_orphans(grace=timedelta(days=1), now=later)),
+                ("stale", partial(services.cleanup_stale_uploads, older_than=timedelta(days=1))),
+                ("orphans", partial(services.cleanup_orphans, grace=timedelta(days=1), now=later)),
             ):
                 calls.clear()
                 tracemalloc.start()

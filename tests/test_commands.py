@@ -131,9 +131,10 @@ def test_a_malformed_age_is_refused_by_the_argument_parser(db):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_concurrent_runs_process_each_row_once(s3, upload_factory):
+def test_two_concurrent_runs_process_each_row_once(s3, upload_factory, monkeypatch):
     if connection.vendor != "postgresql":
         pytest.skip("row locks with skip_locked need PostgreSQL (run with DATABASE_URL=postgres://…)")
+    monkeypatch.setattr(services, "STALE_BATCH_SIZE", 5)  # many small batches, so the runs interleave
     for _ in range(40):
         upload_factory(content_type="text/plain", age=2 * DAY)
     reports: list[services.CleanupReport] = []

@@ -13,6 +13,7 @@ import re
 import unicodedata
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import PurePosixPath
@@ -477,6 +478,12 @@ class CleanupReport:
 Progress = Callable[[str, int], None]
 
 
+# Stale uploads are settled a batch at a time: one transaction and two UPDATEs per batch, and the
+# batch's HEAD requests in parallel (each is a network round trip; boto3 clients are thread-safe).
+STALE_BATCH_SIZE = 100
+HEAD_CONCURRENCY = 8
+
+
 def cleanup_stale_uploads(
     *,
     older_than: timedelta,
@@ -487,51 +494,60 @@ def cleanup_stale_uploads(
 ) -> CleanupReport:
     """Settle pending uploads whose browser never called complete: complete or fail each.
 
-    Rows stream from the database; each is claimed with a row lock that concurrent runs skip
+    Rows stream from the database; each batch is claimed with row locks that concurrent runs skip
     (`skip_locked` on PostgreSQL), so two runs never process the same upload.
     """
     report = report or CleanupReport(dry_run=dry_run)
     cutoff = (now or timezone.now()) - older_than
     stale_ids = Upload.objects.pending_since(cutoff).order_by("created_at").values_list("pk", flat=True)
     client = S3Client()
-    for done, upload_id in enumerate(stale_ids.iterator(chunk_size=500), start=1):
-        try:
-            _settle_stale_upload(client, upload_id, dry_run=dry_run, report=report)
-        except StorageUnavailable as e:
-            report.errors.append(str(e))
-            break  # S3 is down: every other row would fail the same way
-        if progress:
-            progress("stale uploads", done)
+    done = 0
+    with ThreadPoolExecutor(max_workers=HEAD_CONCURRENCY) as pool:
+        for batch in _pages(stale_ids.iterator(chunk_size=STALE_BATCH_SIZE * 5), size=STALE_BATCH_SIZE):
+            try:
+                _settle_stale_batch(client, pool, batch, dry_run=dry_run, report=report)
+            except StorageUnavailable as e:
+                report.errors.append(str(e))
+                break  # S3 is down: every other batch would fail the same way
+            done += len(batch)
+            if progress:
+                progress("stale uploads", done)
     return report
 
 
-def _settle_stale_upload(client: S3Client, upload_id, *, dry_run: bool, report: CleanupReport) -> None:
+def _settle_stale_batch(
+    client: S3Client, pool: ThreadPoolExecutor, upload_ids: list, *, dry_run: bool, report: CleanupReport
+) -> None:
+    # A failure anywhere (S3 down) rolls the whole batch back: its rows stay pending for the next run.
     with transaction.atomic():
-        rows = Upload.objects.filter(pk=upload_id, status=Upload.Status.PENDING)
-        upload = rows.first() if dry_run else rows.select_for_update(skip_locked=True).first()
-        if upload is None:
-            report.skipped += 1
-            return
-        info = client.head(upload.key)
-        problem = (
-            ObjectMissing()
-            if info is None
-            else _object_problem(upload, size=info.size, content_type=info.content_type)
-        )
-        if problem is None:
-            report.completed += 1
-            if not dry_run:
+        rows = Upload.objects.filter(pk__in=upload_ids, status=Upload.Status.PENDING)
+        uploads = list(rows if dry_run else rows.select_for_update(skip_locked=True))
+        infos = list(pool.map(lambda upload: client.head(upload.key), uploads))
+        now = timezone.now()
+        completed, failed, invalid_keys = [], [], []
+        for upload, info in zip(uploads, infos, strict=True):
+            problem = (
+                ObjectMissing()
+                if info is None
+                else _object_problem(upload, size=info.size, content_type=info.content_type)
+            )
+            if problem is None:
                 upload.status = Upload.Status.COMPLETE
-                upload.size, upload.etag, upload.completed_at = info.size, info.etag, timezone.now()
-                upload.save(update_fields=["status", "size", "etag", "completed_at"])
-            return
-        report.failed += 1
+                upload.size, upload.etag, upload.completed_at = info.size, info.etag, now
+                completed.append(upload)
+            else:
+                # The record stays (marked failed) so its owner sees what happened.
+                upload.status = Upload.Status.FAILED
+                failed.append(upload)
+                if info is not None:
+                    invalid_keys.append(upload.key)
         if not dry_run:
-            # The record stays (marked failed) so its owner sees what happened.
-            upload.status = Upload.Status.FAILED
-            upload.save(update_fields=["status"])
-            if info is not None:
-                client.delete(upload.key)
+            Upload.objects.bulk_update(completed, ["status", "size", "etag", "completed_at"])
+            Upload.objects.bulk_update(failed, ["status"])
+            report.errors += [f"S3 refused to delete {key}" for key in client.delete_many(invalid_keys)]
+    report.skipped += len(upload_ids) - len(uploads)
+    report.completed += len(completed)
+    report.failed += len(failed)
 
 
 def cleanup_orphans(
