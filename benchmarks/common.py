@@ -78,18 +78,12 @@ def machine() -> dict:
     except OSError:
         pass
     mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    import boto3
-    import django
-    import moto
-    import ninja
+    from importlib.metadata import version
 
     return {
         "cpu": cpu,
         "cores": os.cpu_count(),
         "memory_gib": round(mem_gib, 1),
         "python": platform.python_version(),
-        "django": django.get_version(),
-        "django_ninja": ninja.__version__,
-        "boto3": boto3.__version__,
-        "moto": moto.__version__,
+        **{name.replace("-", "_"): version(name) for name in ("django", "django-ninja", "boto3", "moto")},
     }

@@ -1,0 +1,174 @@
+"""Rewrite the figures in BENCHMARKS.md from benchmarks/results/*.json, and check the targets.
+
+BENCHMARKS.md is prose written by hand with generated tables between markers:
+<!-- figures:NAME --> … <!-- /figures:NAME -->, one pair per benchmark and one for the machine.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+
+from benchmarks.common import RESULTS
+
+DOCUMENT = Path(__file__).resolve().parent.parent / "BENCHMARKS.md"
+FLAT_MEMORY = 1.5  # peak memory may grow this much when N doubles; proportional would be 2.0
+
+
+def load(name: str) -> dict | None:
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def table(header: list[str], rows: list[list]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def yes(ok: bool) -> str:
+    return "yes" if ok else "**no**"
+
+
+# --- One renderer and one target check per benchmark ----------------------------------------
+
+
+def machine_figures(r: dict) -> str:
+    return table(
+        ["CPU", "cores", "memory", "Python", "Django", "django-ninja", "boto3", "moto"],
+        [
+            [
+                r["cpu"],
+                r["cores"],
+                f"{r['memory_gib']} GiB",
+                r["python"],
+                r["django"],
+                r["django_ninja"],
+                r["boto3"],
+                r["moto"],
+            ]
+        ],
+    )
+
+
+PER_REQUEST_ROWS = {
+    "floor": "floor: authenticated ninja endpoint writing one row",
+    "presign": "presign `POST /api/uploads`",
+    "url": "download URL `GET /api/uploads/{id}/url`",
+    "complete": "complete `POST /api/uploads/{id}/complete` (one HEAD)",
+    "delete": "delete `DELETE /api/uploads/{id}` (one DELETE)",
+    "list_api": "list `GET /api/uploads` (25 rows)",
+    "list_htmx": "list, HTMX partial (25 rows, thumbnails signed)",
+}
+
+
+def per_request_figures(r: dict) -> str:
+    rows = [
+        [
+            label,
+            r[name]["median_ms"],
+            r[name]["p95_ms"],
+            f"{r[name]['ratio_to_floor']}x",
+            f"≤ {r[name]['target']}x" if "target" in r[name] else "",
+            yes(r[name]["meets_target"]) if "target" in r[name] else "",
+        ]
+        for name, label in PER_REQUEST_ROWS.items()
+    ]
+    return (
+        table(["operation", "median ms", "p95 ms", "ratio to floor", "target", "met"], rows)
+        + f"\n\n{r['floor']['iterations']} timed iterations each after a warm-up; "
+        f"boto3 clients built in the whole run: {r['boto3_clients_built']}."
+    )
+
+
+def per_request_missed(r: dict) -> list[str]:
+    return [
+        f"per_request: {name} is {r[name]['ratio_to_floor']}x the floor (target {r[name]['target']}x)"
+        for name in PER_REQUEST_ROWS
+        if "target" in r[name] and not r[name]["meets_target"]
+    ]
+
+
+def scaling_figures(r: dict) -> str:
+    q = r["list_queries"]
+    queries = table(
+        ["list page", "10 uploads", "10,000 uploads"],
+        [
+            ["API `GET /api/uploads`", q["api_10_rows"], q["api_10000_rows"]],
+            ["HTMX partial", q["htmx_partial_10_rows"], q["htmx_partial_10000_rows"]],
+        ],
+    )
+    cleanup = r["cleanup"]
+    runs = sorted((run for run in cleanup.values() if isinstance(run, dict)), key=lambda run: run["n"])
+    rows = [
+        [
+            kind,
+            f"{run['n']:,}",
+            run["wall_s"],
+            run["per_item_ms"],
+            ", ".join(f"{op} {count:,}" for op, count in sorted(run["s3_requests"].items())),
+            run["peak_memory_mib"],
+        ]
+        for prefix, kind in (("stale", "stale records"), ("orphans", "orphan objects"))
+        for run in runs
+        if cleanup.get(f"{prefix}_{run['n']}") is run
+    ]
+    growth = (
+        f"Peak memory when N doubles: stale ×{cleanup['stale_memory_growth']}, "
+        f"orphans ×{cleanup['orphans_memory_growth']} (flat means well under ×2)."
+    )
+    return (
+        queries
+        + "\n\n"
+        + table(["cleanup of", "N", "wall s", "ms per item", "S3 requests", "peak MiB"], rows)
+        + "\n\n"
+        + growth
+    )
+
+
+def scaling_missed(r: dict) -> list[str]:
+    missed = []
+    if not r["list_queries"]["equal"]:
+        missed.append("scaling: queries per list page grow with the number of uploads")
+    for name, run in r["cleanup"].items():
+        if name.startswith("orphans_") and isinstance(run, dict):
+            deletes = run["s3_requests"].get("DeleteObjects", 0)
+            if deletes != math.ceil(run["n"] / 1000):
+                missed.append(f"scaling: {deletes} delete requests for {run['n']} orphans")
+    for name in ("stale", "orphans"):
+        if r["cleanup"][f"{name}_memory_growth"] > FLAT_MEMORY:
+            missed.append(f"scaling: {name} cleanup memory grows ×{r['cleanup'][f'{name}_memory_growth']}")
+    return missed
+
+
+SECTIONS = {
+    "per_request": (per_request_figures, per_request_missed),
+    "scaling": (scaling_figures, scaling_missed),
+}
+
+
+def write() -> list[str]:
+    """Replace each section's figures in BENCHMARKS.md; return the targets missed."""
+    from benchmarks.common import machine
+
+    text = DOCUMENT.read_text()
+    missed: list[str] = []
+    figures = {"machine": machine_figures(machine())}
+    for name, (render, check) in SECTIONS.items():
+        results = load(name)
+        if results is None:
+            figures[name] = f"_Not run yet: `python -m benchmarks {name}`._"
+            continue
+        figures[name] = render(results)
+        missed += check(results)
+    for name, body in figures.items():
+        text = re.sub(
+            rf"(<!-- figures:{name} -->).*?(<!-- /figures:{name} -->)",
+            lambda m, body=body: f"{m.group(1)}\n{body}\n{m.group(2)}",
+            text,
+            flags=re.DOTALL,
+        )
+    DOCUMENT.write_text(text)
+    return missed
