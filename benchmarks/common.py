@@ -7,11 +7,16 @@ import os
 import platform
 import socket
 import statistics
+import subprocess
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
+ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
 
 
 def setup_django() -> None:
@@ -66,6 +71,47 @@ def wait_for(url: str, timeout: float = 30.0) -> None:
             if time.monotonic() > deadline:
                 raise SystemExit(f"Nothing answered at {url}") from None
             time.sleep(0.2)
+
+
+@contextmanager
+def process(
+    args: list[str], *, env: dict[str, str] | None = None, ready_url: str, quiet: bool = False
+) -> Iterator[None]:
+    """Run a server process (moto, gunicorn) until the block ends; wait until `ready_url` answers."""
+    output = subprocess.DEVNULL
+    child = subprocess.Popen(args, env=env, cwd=ROOT, stdout=output, stderr=output if quiet else None)
+    try:
+        wait_for(ready_url)
+        yield
+    finally:
+        child.terminate()
+        try:
+            child.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            child.kill()
+
+
+@contextmanager
+def moto_server() -> Iterator[str]:
+    """moto's S3 server in its own process on a free port; yields its endpoint URL."""
+    endpoint = f"http://{HOST}:{free_port()}"
+    port = endpoint.rsplit(":", 1)[1]
+    with process(
+        [sys.executable, "-m", "moto.server", "-H", HOST, "-p", port],
+        ready_url=f"{endpoint}/moto-api/",
+        quiet=True,
+    ):
+        yield endpoint
+
+
+@contextmanager
+def gunicorn(*, env: dict[str, str], workers: int, threads: int = 1) -> Iterator[str]:
+    """The project under gunicorn on a free port; yields the site's URL."""
+    site = f"http://{HOST}:{free_port()}"
+    args = [sys.executable, "-m", "gunicorn", "project.wsgi", "--bind", site.removeprefix("http://")]
+    args += ["--workers", str(workers), "--threads", str(threads), "--log-level", "warning"]
+    with process(args, env=env, ready_url=f"{site}/accounts/login/"):
+        yield site
 
 
 def machine() -> dict:

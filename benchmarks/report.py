@@ -143,9 +143,64 @@ def scaling_missed(r: dict) -> list[str]:
     return missed
 
 
+LOAD_ROWS = {
+    "presign": "presign `POST /api/uploads`",
+    "complete": "complete `POST /api/uploads/{id}/complete`",
+    "s3_post": "the file's POST to S3 (moto; not Django)",
+}
+
+
+def load_figures(r: dict) -> str:
+    rows = [
+        [label, f"{op['requests']:,}", op["rps"], op["p50_ms"], op["p99_ms"], op["failures"]]
+        for name, label in LOAD_ROWS.items()
+        for op in [r["operations"][name]]
+    ]
+    return (
+        table(["operation", "requests", "per second", "p50 ms", "p99 ms", "errors"], rows)
+        + f"\n\n{r['users']} locust users for {r['run_time_s']} s against gunicorn ({r['gunicorn_workers']} "
+        f"sync workers) and {r['database']}: **{r['django_rps']} Django requests/s**, "
+        f"{r['uploads_completed']:,} uploads completed, {r['errors']} errors."
+    )
+
+
+def load_missed(r: dict) -> list[str]:
+    if r["meets_target"]:
+        return []
+    return [
+        f"load: {r['errors']} errors, {r['uploads_completed']} of {r['operations']['complete']['requests']} completed"
+    ]
+
+
+def datapath_figures(r: dict) -> str:
+    rows = [
+        ["the page's uploader in Chromium (XHR)", r["browser_mib_s"], r["browser_best_mib_s"]],
+        ["`curl`, same fields, same server", r["curl_mib_s"], r["curl_best_mib_s"]],
+    ]
+    return (
+        table([f"{r['file_mib']:.0f} MiB to S3 (moto)", "median MiB/s", "best MiB/s"], rows)
+        + f"\n\nThe page reaches **{r['ratio']:.0%}** of curl's throughput (target ≥ {r['target_ratio']:.0%}; "
+        f'median of {r["rounds"]} rounds; {r["page_end_to_end_s"]} s from choosing the file to "Uploaded", '
+        f"presign and complete included). Meanwhile Django received {r['django_requests']} requests with "
+        f"**{r['django_body_bytes']:,} bytes** of request bodies in all (the JSON of {r['rounds']} presigns), "
+        f"and recorded {r['uploads_completed']} uploads of {', '.join(f'{size:,}' for size in r['sizes_recorded'])} bytes."
+    )
+
+
+def datapath_missed(r: dict) -> list[str]:
+    if r["meets_target"]:
+        return []
+    return [
+        f"datapath: the page reached {r['ratio']:.0%} of curl (target {r['target_ratio']:.0%}), "
+        f"Django received {r['django_body_bytes']} body bytes"
+    ]
+
+
 SECTIONS = {
     "per_request": (per_request_figures, per_request_missed),
     "scaling": (scaling_figures, scaling_missed),
+    "load": (load_figures, load_missed),
+    "datapath": (datapath_figures, datapath_missed),
 }
 
 

@@ -2,6 +2,7 @@
 
 import os
 import tempfile
+import warnings
 
 from project.settings import *  # noqa: F403
 from project.settings import DATABASES, MIDDLEWARE, STORAGES, env
@@ -18,6 +19,9 @@ if not os.environ.get("DATABASE_URL"):
 # Counts the request bodies Django receives: the data-path benchmark shows no file passes through.
 MIDDLEWARE = ["benchmarks.floor.CountRequestBytes", *MIDDLEWARE]
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+# The page's scripts and styles straight from static/, without collectstatic.
+WHITENOISE_USE_FINDERS = True
+warnings.filterwarnings("ignore", "No directory at", UserWarning)
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast sign-in, bench only
 AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "bench-uploads")
 AWS_ACCESS_KEY_ID = os.environ.get("AWS_ACCESS_KEY_ID", "bench")
