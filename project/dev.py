@@ -1,7 +1,8 @@
 """`make run`: the whole app on this machine, with an embedded S3 unless real S3 settings exist.
 
 Starts moto's S3 server on 127.0.0.1 (in memory: objects vanish when it stops), creates the
-bucket with its CORS rules, migrates, creates a development user and runs Django's server.
+bucket with its CORS rules, migrates, creates a development user and runs Django's server
+with DEBUG on. With AWS_STORAGE_BUCKET_NAME set it uses that bucket and changes none of its rules.
 Ctrl-C stops everything.
 
 `python -m project.dev manage <command> …` (`make manage ARGS="…"`) runs a management command
@@ -46,7 +47,8 @@ def dev_env() -> tuple[dict[str, str], str | None]:
     """Return the environment of the development processes, and the embedded S3's port if any."""
     environ.Env.read_env(BASE_DIR / ".env")
     web_port = os.environ.get("PORT", "8000")
-    env = {**os.environ, "DEBUG": os.environ.get("DEBUG", "true")}
+    # A development server: DEBUG even when a .env copied from .env.example says false.
+    env = {**os.environ, "DEBUG": "true"}
     env.setdefault("UPLOADS_CORS_ORIGINS", f"http://{HOST}:{web_port},http://localhost:{web_port}")
     if env.get("AWS_STORAGE_BUCKET_NAME"):
         return env, None
@@ -58,6 +60,15 @@ def dev_env() -> tuple[dict[str, str], str | None]:
         AWS_STORAGE_BUCKET_NAME="uploads-dev",
     )
     return env, s3_port
+
+
+def setup_commands(*, embedded_s3: bool) -> list[list[str]]:
+    """The management commands run before the server starts."""
+    commands = [["migrate", "--noinput"]]
+    if embedded_s3:
+        # Only the embedded bucket: your own bucket's rules are yours (`manage.py configure_bucket`).
+        commands.append(["configure_bucket", "--create"])
+    return [*commands, ["create_dev_user"]]
 
 
 def main() -> int:
@@ -78,9 +89,8 @@ def main() -> int:
         print(f"Embedded S3 (moto) at {endpoint}, bucket 'uploads-dev' (in memory).")
 
     try:
-        manage("migrate", "--noinput", env=env)
-        manage("configure_bucket", "--create", env=env)
-        manage("create_dev_user", env=env)
+        for command in setup_commands(embedded_s3=s3_port is not None):
+            manage(*command, env=env)
         print(f"\n  Open http://{HOST}:{web_port}/ and sign in as dev / dev.  Ctrl-C stops everything.\n")
         children.append(
             subprocess.Popen(

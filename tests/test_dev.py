@@ -1,0 +1,35 @@
+"""`make run`'s launcher (project/dev.py): what it sets up, and what it leaves alone."""
+
+from project import dev
+
+
+def test_run_turns_debug_on_even_when_the_env_file_says_false(monkeypatch):
+    monkeypatch.setenv("DEBUG", "false")
+
+    env, _ = dev.dev_env()
+
+    assert env["DEBUG"] == "true"
+
+
+def test_run_starts_the_embedded_s3_without_a_bucket_setting(monkeypatch):
+    monkeypatch.delenv("AWS_STORAGE_BUCKET_NAME", raising=False)
+    monkeypatch.setenv("S3_PORT", "9123")
+
+    env, s3_port = dev.dev_env()
+
+    assert s3_port == "9123"
+    assert env["AWS_S3_ENDPOINT_URL"] == "http://127.0.0.1:9123"
+
+
+def test_run_uses_your_bucket_and_starts_no_s3_when_one_is_set(monkeypatch):
+    monkeypatch.setenv("AWS_STORAGE_BUCKET_NAME", "my-bucket")
+
+    env, s3_port = dev.dev_env()
+
+    assert s3_port is None
+    assert env["AWS_STORAGE_BUCKET_NAME"] == "my-bucket"
+
+
+def test_run_configures_only_the_embedded_bucket():
+    assert ["configure_bucket", "--create"] in dev.setup_commands(embedded_s3=True)
+    assert not any(command[0] == "configure_bucket" for command in dev.setup_commands(embedded_s3=False))
