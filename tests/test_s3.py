@@ -34,6 +34,16 @@ def test_upload_file_reports_a_missing_local_file(s3, tmp_path):
     assert result["error"]
 
 
+def test_upload_file_reports_a_missing_bucket(s3, tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("hello")
+
+    result = S3Client(bucket_name="no-such-bucket").upload_file(file_path=str(path), object_key="notes.txt")
+
+    assert result["success"] is False
+    assert "NoSuchBucket" in result["error"]
+
+
 def test_list_objects_follows_pages_past_1000_keys(s3):
     for i in range(1005):
         s3.client.put_object(Bucket=s3.bucket_name, Key=f"uploads/{i:05}", Body=b"")
@@ -89,6 +99,13 @@ def test_head_turns_an_unreachable_endpoint_into_storage_unavailable(s3, setting
 
     with pytest.raises(StorageUnavailable):
         S3Client().head("k")
+
+
+def test_get_cors_turns_an_unreachable_endpoint_into_storage_unavailable(s3, settings):
+    settings.AWS_S3_ENDPOINT_URL = "http://127.0.0.1:9"
+
+    with pytest.raises(StorageUnavailable):
+        S3Client().get_cors()
 
 
 def test_delete_many_sends_one_request_per_1000_keys(s3):

@@ -17,6 +17,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import boto3
+from boto3.exceptions import S3UploadFailedError
 from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
@@ -92,6 +93,10 @@ def _storage_errors(action: str) -> Iterator[None]:
     except BotoCoreError as e:
         logger.warning("S3 unreachable while trying to %s: %s", action, e)
         raise StorageUnavailable(f"Storage could not be reached to {action}.") from e
+    except S3UploadFailedError as e:
+        # boto3's transfer manager wraps S3's refusal (a missing bucket, AccessDenied) in its own error.
+        logger.warning("S3 refused to %s: %s", action, e)
+        raise StorageUnavailable(f"Storage refused to {action} ({e}).") from e
 
 
 def _error_code(e: ClientError) -> str:
@@ -355,6 +360,9 @@ class S3Client:
                 return []
             with _storage_errors("read the bucket's CORS rules"):
                 raise
+        except BotoCoreError:
+            with _storage_errors("read the bucket's CORS rules"):
+                raise
         return response.get("CORSRules", [])
 
     def put_public_access_block(self, *, block: bool) -> None:
@@ -364,6 +372,20 @@ class S3Client:
                 Bucket=self.bucket_name,
                 PublicAccessBlockConfiguration={flag: block for flag in flags},
             )
+
+    def get_lifecycle(self) -> list[dict[str, Any]]:
+        """Return the bucket's lifecycle rules ([] when it has none)."""
+        try:
+            response = self.client.get_bucket_lifecycle_configuration(Bucket=self.bucket_name)
+        except ClientError as e:
+            if _error_code(e) == "NoSuchLifecycleConfiguration":
+                return []
+            with _storage_errors("read the bucket's lifecycle rules"):
+                raise
+        except BotoCoreError:
+            with _storage_errors("read the bucket's lifecycle rules"):
+                raise
+        return response.get("Rules", [])
 
     def put_lifecycle(self, rules: list[dict[str, Any]]) -> None:
         with _storage_errors("set the bucket's lifecycle rules"):
