@@ -1,4 +1,5 @@
 import pytest
+import requests
 from django.db import IntegrityError
 
 from uploads.models import Upload
@@ -29,3 +30,9 @@ def test_the_file_field_opens_the_object_through_django_storages(s3, upload_fact
 
     with upload.file.open("rb") as f:
         assert f.read() == b"server-side read"
+
+
+def test_the_file_field_url_is_a_presigned_link_to_the_object(s3, upload_factory):
+    upload = upload_factory(status=Upload.Status.COMPLETE, body=b"via the storage's url", s3=s3)
+
+    assert requests.get(upload.file.url, timeout=10).content == b"via the storage's url"

@@ -53,6 +53,22 @@ def test_start_picks_the_key_from_prefix_id_and_a_safe_name(s3, user):
     assert direct.upload.original_filename == "pässwd"
 
 
+def test_start_shortens_a_very_long_filename_and_keeps_its_extension(s3, user):
+    direct = services.upload_start(
+        owner=user, filename="x" * 1000 + ".pdf", content_type="application/pdf", size=1
+    )
+
+    assert direct.upload.original_filename == "x" * 251 + ".pdf"
+    assert direct.upload.key.rsplit("/", 1)[1] == "x" * 116 + ".pdf"
+
+
+def test_start_keeps_the_extension_of_a_name_with_no_ascii_letters(s3, user):
+    direct = services.upload_start(owner=user, filename="отчёт.pdf", content_type="application/pdf", size=1)
+
+    assert direct.upload.original_filename == "отчёт.pdf"
+    assert direct.upload.key.rsplit("/", 1)[1] == "file.pdf"
+
+
 def test_start_pins_key_type_and_exact_size_in_the_policy(s3, user):
     import base64
     import json

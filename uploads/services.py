@@ -107,12 +107,14 @@ def clean_filename(filename: str) -> str:
 
 def key_filename(display_name: str) -> str:
     """Return an ASCII-only name for the object key, readable in S3 listings."""
-    ascii_name = unicodedata.normalize("NFKD", display_name).encode("ascii", "ignore").decode()
-    safe = _UNSAFE_KEY_CHARS.sub("-", ascii_name).strip(".-_")
-    stem, suffix = _split_suffix(safe)
-    if not stem:
-        safe = "file" + suffix
-    return _truncate_keeping_suffix(safe, MAX_KEY_NAME)
+    stem, suffix = (_ascii_key_part(part) for part in _split_suffix(display_name))
+    # A name with no ASCII letters at all (e.g. Cyrillic) still keeps its extension.
+    return _truncate_keeping_suffix((stem or "file") + (f".{suffix}" if suffix else ""), MAX_KEY_NAME)
+
+
+def _ascii_key_part(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return _UNSAFE_KEY_CHARS.sub("-", ascii_text).strip(".-_")
 
 
 def _split_suffix(name: str) -> tuple[str, str]:
@@ -298,7 +300,7 @@ def upload_fail(*, upload: Upload) -> Upload:
     try:
         S3Client().delete(upload.key)
     except StorageUnavailable:
-        # The failed record keeps the key, so cleanup_uploads can delete the object later.
+        # cleanup_uploads --orphans deletes it later: a failed record doesn't protect its object.
         logger.warning("Could not delete the object of failed upload %s", upload.pk)
     return upload
 
@@ -558,10 +560,12 @@ def cleanup_orphans(
     report: CleanupReport | None = None,
     progress: Progress | None = None,
 ) -> CleanupReport:
-    """Delete objects under the uploads prefix that no record knows and that are older than `grace`.
+    """Delete objects under the uploads prefix older than `grace` with no record, or a failed one.
 
     The grace period protects files in flight (a form upload is recorded only after S3 has it).
-    Listing and record lookups go a page (1000 keys) at a time, deletes 1000 keys a request.
+    A failed upload's object broke the rules, or never arrived whole: its record stays, for its
+    owner to see, but the object goes. Listing and record lookups go a page (1000 keys) at a
+    time, deletes 1000 keys a request.
     """
     report = report or CleanupReport(dry_run=dry_run)
     cutoff = (now or timezone.now()) - grace
@@ -571,7 +575,8 @@ def cleanup_orphans(
     try:
         for page in _pages(client.iter_objects(prefix=f"{clean_prefix(None)}/"), size=DELETE_BATCH_SIZE):
             old = [obj.key for obj in page if obj.last_modified and obj.last_modified < cutoff]
-            known = set(Upload.objects.filter(file__in=old).values_list("file", flat=True))
+            kept = Upload.objects.filter(file__in=old).exclude(status=Upload.Status.FAILED)
+            known = set(kept.values_list("file", flat=True))
             orphans += [key for key in old if key not in known]
             while len(orphans) >= DELETE_BATCH_SIZE:
                 _delete_orphans(client, orphans[:DELETE_BATCH_SIZE], dry_run=dry_run, report=report)
@@ -643,8 +648,6 @@ class CheckResult:
 def storage_checks() -> Iterator[CheckResult]:
     """Check, in order, what the uploads need from S3; stop at the first failure others depend on."""
     client = S3Client()
-    if not (settings.AWS_ACCESS_KEY_ID and settings.AWS_SECRET_ACCESS_KEY):
-        yield CheckResult("credentials", True, "none set: boto3 looks for them (environment, role)")
     error, region, s3_clock = client.probe_bucket()
     if error in {"403", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "Forbidden"}:
         yield CheckResult(
@@ -657,19 +660,17 @@ def storage_checks() -> Iterator[CheckResult]:
     if error:
         yield CheckResult("bucket", False, f"could not reach bucket {client.bucket_name!r} ({error})")
         return
-    yield CheckResult("credentials", True, "accepted")
+    explicit = settings.AWS_ACCESS_KEY_ID and settings.AWS_SECRET_ACCESS_KEY
+    yield CheckResult(
+        "credentials", True, "accepted" if explicit else "accepted (from boto3: environment or role)"
+    )
     yield CheckResult("bucket", True, f"{client.bucket_name!r} is reachable")
     if region and region != client.region:
         yield CheckResult("region", False, f"the bucket is in {region}, AWS_REGION says {client.region}")
     else:
         yield CheckResult("region", True, region or client.region)
 
-    cors = client.get_cors()
-    missing = [origin for origin in settings.UPLOADS_CORS_ORIGINS if not _cors_allows_post(cors, origin)]
-    if missing:
-        yield CheckResult("cors", False, f"no CORS rule lets {', '.join(missing)} POST; run configure_bucket")
-    else:
-        yield CheckResult("cors", True, f"POST allowed from {', '.join(settings.UPLOADS_CORS_ORIGINS)}")
+    yield _cors_check(client)
 
     if s3_clock is not None:
         skew = abs(timezone.now() - s3_clock)
@@ -679,6 +680,19 @@ def storage_checks() -> Iterator[CheckResult]:
         )
 
     yield _post_round_trip(client)
+
+
+def _cors_check(client: S3Client) -> CheckResult:
+    try:
+        rules = client.get_cors()
+    except StorageUnavailable as e:  # e.g. credentials without s3:GetBucketCORS
+        return CheckResult("cors", False, str(e))
+    missing = [origin for origin in settings.UPLOADS_CORS_ORIGINS if not _cors_allows_post(rules, origin)]
+    if missing:
+        return CheckResult(
+            "cors", False, f"no CORS rule lets {', '.join(missing)} POST; run configure_bucket"
+        )
+    return CheckResult("cors", True, f"POST allowed from {', '.join(settings.UPLOADS_CORS_ORIGINS)}")
 
 
 def _cors_allows_post(rules: list[dict[str, Any]], origin: str) -> bool:
@@ -721,6 +735,11 @@ def _post_round_trip(client: S3Client) -> CheckResult:
 # --- Bucket setup -----------------------------------------------------------------------------
 
 
+# Our rules carry these IDs, so configure_bucket replaces them and leaves the bucket's others alone.
+CORS_RULE_ID = "uploads-direct-post"
+LIFECYCLE_RULE_ID = "uploads-abort-incomplete-multipart"
+
+
 def bucket_settings(*, origins: list[str] | None = None, public: bool | None = None) -> dict[str, Any]:
     """Return the CORS, public access and lifecycle configuration the uploads need."""
     origins = settings.UPLOADS_CORS_ORIGINS if origins is None else origins
@@ -728,6 +747,7 @@ def bucket_settings(*, origins: list[str] | None = None, public: bool | None = N
     return {
         "cors": [
             {
+                "ID": CORS_RULE_ID,
                 "AllowedOrigins": list(origins),
                 # POST for uploads; GET and HEAD for downloads and thumbnails.
                 "AllowedMethods": ["GET", "HEAD", "POST"],
@@ -739,8 +759,8 @@ def bucket_settings(*, origins: list[str] | None = None, public: bool | None = N
         "block_public_access": not public,
         "lifecycle": [
             {
-                "ID": "abort-incomplete-multipart-uploads",
-                "Filter": {"Prefix": ""},
+                "ID": LIFECYCLE_RULE_ID,
+                "Filter": {"Prefix": f"{clean_prefix(None)}/"},
                 "Status": "Enabled",
                 "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
             }
@@ -756,7 +776,13 @@ def bucket_configure(
     wanted = bucket_settings(origins=origins, public=public)
     if create and not client.bucket_exists():
         client.create_bucket()
-    client.put_cors(wanted["cors"])
+    client.put_cors(_merge_rules(client.get_cors(), wanted["cors"]))
     client.put_public_access_block(block=wanted["block_public_access"])
-    client.put_lifecycle(wanted["lifecycle"])
+    client.put_lifecycle(_merge_rules(client.get_lifecycle(), wanted["lifecycle"]))
     return wanted
+
+
+def _merge_rules(existing: list[dict[str, Any]], ours: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Our rules replace the ones with the same ID; the bucket's other rules stay."""
+    ids = {rule["ID"] for rule in ours}
+    return [rule for rule in existing if rule.get("ID") not in ids] + ours

@@ -2,6 +2,7 @@ import re
 import sys
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from uploads import services
@@ -46,6 +47,12 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="Print what would happen; change nothing.")
 
     def handle(self, *args, older_than: timedelta, orphans: bool, grace: timedelta, dry_run: bool, **options):
+        minimum_age = timedelta(seconds=settings.UPLOADS_PRESIGN_EXPIRATION)
+        if older_than < minimum_age:
+            raise CommandError(
+                f"--older-than must be at least {minimum_age} (how long an upload policy lives): "
+                "a younger pending upload may still be on its way to S3."
+            )
         minimum_grace = timedelta(seconds=services.FORM_TOKEN_MAX_AGE)
         if orphans and grace < minimum_grace:
             raise CommandError(
