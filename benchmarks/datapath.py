@@ -100,6 +100,9 @@ def curl_upload(path: Path, direct: dict) -> float:
 def run() -> dict:
     from playwright.sync_api import sync_playwright
 
+    if not os.path.exists(CHROMIUM):
+        raise SystemExit("The data-path benchmark drives Debian's Chromium: apt-get install -y chromium")
+
     with moto_server() as endpoint, tempfile.TemporaryDirectory() as tmp:
         env = {
             **os.environ,

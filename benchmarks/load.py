@@ -34,9 +34,12 @@ def ensure_database(url: str) -> None:
     import psycopg
 
     name = url.rsplit("/", 1)[1].split("?")[0]
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+                conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as e:
+        raise SystemExit(f"The load benchmark needs PostgreSQL on 127.0.0.1:5432 ({e})") from None
 
 
 def prepare(tokens: int) -> list[str]:
