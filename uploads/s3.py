@@ -353,17 +353,9 @@ class S3Client:
 
     def get_cors(self) -> list[dict[str, Any]]:
         """Return the bucket's CORS rules ([] when it has none)."""
-        try:
-            response = self.client.get_bucket_cors(Bucket=self.bucket_name)
-        except ClientError as e:
-            if _error_code(e) == "NoSuchCORSConfiguration":
-                return []
-            with _storage_errors("read the bucket's CORS rules"):
-                raise
-        except BotoCoreError:
-            with _storage_errors("read the bucket's CORS rules"):
-                raise
-        return response.get("CORSRules", [])
+        return self._bucket_rules(
+            self.client.get_bucket_cors, "CORSRules", absent="NoSuchCORSConfiguration", what="CORS"
+        )
 
     def put_public_access_block(self, *, block: bool) -> None:
         flags = ["BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"]
@@ -375,17 +367,26 @@ class S3Client:
 
     def get_lifecycle(self) -> list[dict[str, Any]]:
         """Return the bucket's lifecycle rules ([] when it has none)."""
+        return self._bucket_rules(
+            self.client.get_bucket_lifecycle_configuration,
+            "Rules",
+            absent="NoSuchLifecycleConfiguration",
+            what="lifecycle",
+        )
+
+    def _bucket_rules(self, fetch, key: str, *, absent: str, what: str) -> list[dict[str, Any]]:
+        action = f"read the bucket's {what} rules"
         try:
-            response = self.client.get_bucket_lifecycle_configuration(Bucket=self.bucket_name)
+            response = fetch(Bucket=self.bucket_name)
         except ClientError as e:
-            if _error_code(e) == "NoSuchLifecycleConfiguration":
+            if _error_code(e) == absent:  # a bucket without rules of this kind
                 return []
-            with _storage_errors("read the bucket's lifecycle rules"):
+            with _storage_errors(action):
                 raise
         except BotoCoreError:
-            with _storage_errors("read the bucket's lifecycle rules"):
+            with _storage_errors(action):
                 raise
-        return response.get("Rules", [])
+        return response.get(key, [])
 
     def put_lifecycle(self, rules: list[dict[str, Any]]) -> None:
         with _storage_errors("set the bucket's lifecycle rules"):
