@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 import requests
 
+from uploads.errors import StorageUnavailable
 from uploads.models import Upload
+from uploads.s3 import S3Client
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -102,6 +104,23 @@ def test_upload_two_files_watch_progress_download_and_delete(site, page, user, t
     screenshot(page, "after-delete")
     page.set_viewport_size({"width": 390, "height": 800})
     screenshot(page, "phone-width")
+
+
+def test_a_failed_delete_keeps_the_row_and_shows_why(site, page, user, upload_factory, monkeypatch):
+    upload_factory(owner=user, filename="stuck.txt", status=Upload.Status.COMPLETE)
+    sign_in(page, site, user)
+
+    def refuse(self, key):
+        raise StorageUnavailable("Storage could not be reached to delete the file.")
+
+    # The live server runs in this process, so the patch reaches its views.
+    monkeypatch.setattr(S3Client, "delete", refuse)
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete stuck.txt").click()
+
+    sync_api.expect(page.locator("#messages")).to_contain_text("could not be reached")
+    sync_api.expect(page.locator("#upload-rows")).to_contain_text("stuck.txt")
+    assert Upload.objects.filter(original_filename="stuck.txt").exists()
 
 
 def test_a_file_over_the_limit_shows_a_message_and_leaves_no_record(site, page, user, tmp_path, settings):

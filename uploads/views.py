@@ -124,10 +124,9 @@ def delete(request: HttpRequest, upload_id) -> HttpResponse:
         services.upload_delete(upload=upload)
     except UploadError as e:
         if request.htmx:
-            # htmx swaps nothing on an error status; the row stays and the page shows why.
-            response = render(
-                request, "uploads/_message.html", {"level": "error", "text": str(e)}, status=503
-            )
+            # 200, not 503: htmx 2 swaps no 4xx/5xx response, so the message would never show.
+            # Retargeted at #messages, the row stays and the page says why.
+            response = render(request, "uploads/_message.html", {"level": "error", "text": str(e)})
             response["HX-Retarget"] = "#messages"
             response["HX-Reswap"] = "innerHTML"
             return response
