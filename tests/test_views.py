@@ -137,6 +137,17 @@ def test_the_list_loads_more_rows_a_page_at_a_time(s3, browser, user, upload_fac
     assert "?page=3" not in second
 
 
+def test_without_javascript_the_load_more_link_shows_the_next_page(s3, browser, user, upload_factory):
+    for age in range(26):
+        upload_factory(owner=user, filename=f"file-{age:02}.txt", age=timedelta(minutes=age))
+
+    # No HX-Request: what the "Load more" link's plain href gets.
+    html = browser.get(reverse("uploads:index") + "?page=2").content.decode()
+
+    assert "file-25.txt" in html
+    assert "file-00.txt" not in html
+
+
 @pytest.mark.parametrize("rows", [2, 30])
 def test_the_list_query_count_does_not_grow_with_rows(
     s3, browser, user, upload_factory, django_assert_max_num_queries, rows

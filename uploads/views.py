@@ -59,7 +59,8 @@ def index(request: HttpRequest) -> HttpResponse:
         "form": form,
         "max_size": settings.UPLOADS_MAX_FILE_SIZE,
         "accept": ",".join(t for t in settings.UPLOADS_ALLOWED_CONTENT_TYPES if t != "*/*"),
-        **_page(request, 1),
+        # ?page=N is where "Load more" leads without JavaScript.
+        **_page(request, _page_number(request)),
     }
     return render(request, "uploads/index.html", context)
 
