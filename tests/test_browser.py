@@ -2,6 +2,7 @@
 and moto's S3 server. Screenshots land in test-artifacts/."""
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -104,6 +105,34 @@ def test_upload_two_files_watch_progress_download_and_delete(site, page, user, t
     screenshot(page, "after-delete")
     page.set_viewport_size({"width": 390, "height": 800})
     screenshot(page, "phone-width")
+
+
+def test_a_file_dropped_anywhere_on_the_page_is_uploaded(site, page, user):
+    sign_in(page, site, user)
+    files = page.evaluate_handle(
+        "() => { const dt = new DataTransfer();"
+        " dt.items.add(new File(['hello'], 'dropped.txt', {type: 'text/plain'})); return dt; }"
+    )
+
+    # The body, not the form: a drop outside the form must not be lost to the browser.
+    page.dispatch_event("body", "drop", {"dataTransfer": files})
+
+    sync_api.expect(page.locator("#transfers .transfer")).to_have_attribute("data-state", "done")
+    sync_api.expect(page.locator("#upload-rows")).to_contain_text("dropped.txt")
+
+
+def test_the_form_lights_up_while_files_are_dragged_over_the_page(site, page, user):
+    sign_in(page, site, user)
+    files = page.evaluate_handle(
+        "() => { const dt = new DataTransfer(); dt.items.add(new File(['x'], 'a.txt')); return dt; }"
+    )
+
+    page.dispatch_event("#list-heading", "dragenter", {"dataTransfer": files})
+    sync_api.expect(page.locator("#upload-form")).to_have_class(re.compile(r"\bdragging\b"))
+    page.dispatch_event("#list-heading", "dragleave", {"dataTransfer": files})
+
+    # Leaving the last element it entered means the drag left the page.
+    sync_api.expect(page.locator("#upload-form")).not_to_have_class(re.compile(r"\bdragging\b"))
 
 
 def test_a_failed_delete_keeps_the_row_and_shows_why(site, page, user, upload_factory, monkeypatch):
