@@ -108,8 +108,11 @@
       xhr.upload.addEventListener("progress", (event) => {
         if (!event.lengthComputable) return;
         const percent = Math.min(100, Math.round((event.loaded / event.total) * 100));
+        // The body is the signed fields, then the file: what came before it isn't the file's.
+        const sent = Math.max(0, Math.min(file.size, event.loaded - (event.total - file.size)));
+        row.item.dataset.sent = String(sent); // what the transfer reported, for the page's tests
         row.progress.value = percent;
-        row.show(`${percent}% · ${formatBytes(Math.min(event.loaded, file.size))} of ${formatBytes(file.size)}`, "sending");
+        row.show(`${percent}% · ${formatBytes(sent)} of ${formatBytes(file.size)}`, "sending");
         if (percent >= announced + 25) {
           announced = percent - (percent % 25);
           announce(`${file.name}: ${announced}%`);
