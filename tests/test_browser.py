@@ -171,6 +171,23 @@ def test_a_file_over_the_limit_shows_a_message_and_leaves_no_record(site, page, 
     screenshot(page, "too-large")
 
 
+def test_the_server_refusal_is_shown_when_the_limit_fell_after_the_page_loaded(
+    site, page, user, tmp_path, settings
+):
+    big = tmp_path / "big.bin"
+    big.write_bytes(b"x" * 5000)
+    sign_in(page, site, user)
+    # The page's pre-check still allows the file; the in-process live server does not.
+    settings.UPLOADS_MAX_FILE_SIZE = 1000
+
+    page.set_input_files("#file-input", str(big))
+
+    transfer = page.locator("#transfers .transfer")
+    sync_api.expect(transfer).to_have_attribute("data-state", "failed")
+    sync_api.expect(transfer).to_contain_text("The file is 5000 bytes; at most 1000 are allowed.")
+    assert not Upload.objects.exists()
+
+
 def test_the_server_refusal_is_shown_when_the_type_is_not_allowed(site, page, user, tmp_path, settings):
     settings.UPLOADS_ALLOWED_CONTENT_TYPES = ["image/*"]
     doc = tmp_path / "notes.txt"
