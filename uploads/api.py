@@ -39,7 +39,14 @@ STATUS_BY_ERROR: dict[type[errors.UploadError], int] = {
     errors.UploadNotComplete: 409,
     errors.StorageUnavailable: 503,
 }
-CODE_BY_HTTP_STATUS = {401: "not_authenticated", 403: "forbidden", 404: "not_found", 429: "throttled"}
+# Ninja raises HttpError(400) for a body it cannot parse (malformed JSON).
+CODE_BY_HTTP_STATUS = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    429: "throttled",
+}
 MAX_PAGE_SIZE = 100
 # Writing last_used_at on every call would turn each read into a write.
 TOKEN_USE_RESOLUTION = timedelta(minutes=1)
@@ -224,7 +231,7 @@ ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut, 500: Error
 
 @api.post(
     "/uploads",
-    response={201: DirectUploadOut, 413: ErrorOut, 415: ErrorOut, **ERRORS},
+    response={201: DirectUploadOut, 400: ErrorOut, 413: ErrorOut, 415: ErrorOut, **ERRORS},
     tags=["uploads"],
     summary="Start an upload: sign a POST policy for one file",
 )
