@@ -355,6 +355,17 @@ def test_an_unexpected_error_answers_500_without_a_traceback(s3, api):
     assert "Traceback" not in body["detail"]
 
 
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("get", "/api/nope"), ("get", "/api/uploads/not-a-uuid/extra"), ("post", "/api/nope")],
+)
+def test_an_unknown_api_path_answers_json_404(db, method, path):
+    # A client reading {"detail", "code"} must not get Django's HTML page (or a CSRF 403 for a POST).
+    response = getattr(Client(enforce_csrf_checks=True), method)(path)
+
+    assert_error(response, 404, "not_found")
+
+
 def test_the_openapi_schema_types_every_operation(db):
     schema = Client().get("/api/openapi.json").json()
     operations = {

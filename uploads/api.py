@@ -11,8 +11,9 @@ from datetime import datetime, timedelta
 from typing import Literal
 from uuid import UUID
 
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, JsonResponse
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 from ninja import Field, NinjaAPI, Query, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
@@ -160,6 +161,12 @@ def unexpected_error(request, exc: Exception):
     return _error(
         request, 500, "Something went wrong on our side; the error has been logged.", "internal_error"
     )
+
+
+@csrf_exempt  # like the API's own views: an unknown path answers 404, not a CSRF 403
+def unknown_endpoint(request: HttpRequest, *args, **kwargs) -> JsonResponse:
+    """Mounted after the API at ^api/: an unknown path gets our JSON error, not Django's HTML 404."""
+    return JsonResponse({"detail": "No such API endpoint.", "code": "not_found"}, status=404)
 
 
 # --- Schemas ----------------------------------------------------------------------------------
