@@ -1,11 +1,12 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
-from uploads.api import api
+from uploads.api import api, unknown_endpoint
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
+    re_path(r"^api/", unknown_endpoint),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("uploads.urls")),
 ]

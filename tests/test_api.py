@@ -87,11 +87,10 @@ def test_start_answers_a_missing_field_with_a_validation_error(s3, api):
     assert "size" in body["detail"]
 
 
-def test_start_answers_malformed_json_with_a_validation_error(s3, api):
+def test_start_answers_malformed_json_with_400_bad_request(s3, api):
     response = api.post("/api/uploads", "{not json", content_type="application/json")
 
-    assert response.status_code in {400, 422}
-    assert response.json()["code"] in {"validation_error", "error"}
+    assert_error(response, 400, "bad_request")
 
 
 # --- Complete ---------------------------------------------------------------------------------
@@ -354,6 +353,17 @@ def test_an_unexpected_error_answers_500_without_a_traceback(s3, api):
     body = assert_error(response, 500, "internal_error")
     assert "secret internals" not in response.content.decode()
     assert "Traceback" not in body["detail"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("get", "/api/nope"), ("get", "/api/uploads/not-a-uuid/extra"), ("post", "/api/nope")],
+)
+def test_an_unknown_api_path_answers_json_404(db, method, path):
+    # A client reading {"detail", "code"} must not get Django's HTML page (or a CSRF 403 for a POST).
+    response = getattr(Client(enforce_csrf_checks=True), method)(path)
+
+    assert_error(response, 404, "not_found")
 
 
 def test_the_openapi_schema_types_every_operation(db):

@@ -11,8 +11,9 @@ from datetime import datetime, timedelta
 from typing import Literal
 from uuid import UUID
 
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, JsonResponse
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 from ninja import Field, NinjaAPI, Query, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
@@ -39,7 +40,14 @@ STATUS_BY_ERROR: dict[type[errors.UploadError], int] = {
     errors.UploadNotComplete: 409,
     errors.StorageUnavailable: 503,
 }
-CODE_BY_HTTP_STATUS = {401: "not_authenticated", 403: "forbidden", 404: "not_found", 429: "throttled"}
+# Ninja raises HttpError(400) for a body it cannot parse (malformed JSON).
+CODE_BY_HTTP_STATUS = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    429: "throttled",
+}
 MAX_PAGE_SIZE = 100
 # Writing last_used_at on every call would turn each read into a write.
 TOKEN_USE_RESOLUTION = timedelta(minutes=1)
@@ -155,6 +163,12 @@ def unexpected_error(request, exc: Exception):
     )
 
 
+@csrf_exempt  # like the API's own views: an unknown path answers 404, not a CSRF 403
+def unknown_endpoint(request: HttpRequest, *args, **kwargs) -> JsonResponse:
+    """Mounted after the API at ^api/: an unknown path gets our JSON error, not Django's HTML 404."""
+    return JsonResponse({"detail": "No such API endpoint.", "code": "not_found"}, status=404)
+
+
 # --- Schemas ----------------------------------------------------------------------------------
 
 
@@ -224,7 +238,7 @@ ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut, 500: Error
 
 @api.post(
     "/uploads",
-    response={201: DirectUploadOut, 413: ErrorOut, 415: ErrorOut, **ERRORS},
+    response={201: DirectUploadOut, 400: ErrorOut, 413: ErrorOut, 415: ErrorOut, **ERRORS},
     tags=["uploads"],
     summary="Start an upload: sign a POST policy for one file",
 )

@@ -59,7 +59,8 @@ def index(request: HttpRequest) -> HttpResponse:
         "form": form,
         "max_size": settings.UPLOADS_MAX_FILE_SIZE,
         "accept": ",".join(t for t in settings.UPLOADS_ALLOWED_CONTENT_TYPES if t != "*/*"),
-        **_page(request, 1),
+        # ?page=N is where "Load more" leads without JavaScript.
+        **_page(request, _page_number(request)),
     }
     return render(request, "uploads/index.html", context)
 
@@ -124,10 +125,9 @@ def delete(request: HttpRequest, upload_id) -> HttpResponse:
         services.upload_delete(upload=upload)
     except UploadError as e:
         if request.htmx:
-            # htmx swaps nothing on an error status; the row stays and the page shows why.
-            response = render(
-                request, "uploads/_message.html", {"level": "error", "text": str(e)}, status=503
-            )
+            # 200, not 503: htmx 2 swaps no 4xx/5xx response, so the message would never show.
+            # Retargeted at #messages, the row stays and the page says why.
+            response = render(request, "uploads/_message.html", {"level": "error", "text": str(e)})
             response["HX-Retarget"] = "#messages"
             response["HX-Reswap"] = "innerHTML"
             return response

@@ -108,8 +108,11 @@
       xhr.upload.addEventListener("progress", (event) => {
         if (!event.lengthComputable) return;
         const percent = Math.min(100, Math.round((event.loaded / event.total) * 100));
+        // The body is the signed fields, then the file: what came before it isn't the file's.
+        const sent = Math.max(0, Math.min(file.size, event.loaded - (event.total - file.size)));
+        row.item.dataset.sent = String(sent); // what the transfer reported, for the page's tests
         row.progress.value = percent;
-        row.show(`${percent}% · ${formatBytes(Math.min(event.loaded, file.size))} of ${formatBytes(file.size)}`, "sending");
+        row.show(`${percent}% · ${formatBytes(sent)} of ${formatBytes(file.size)}`, "sending");
         if (percent >= announced + 25) {
           announced = percent - (percent % 25);
           announce(`${file.name}: ${announced}%`);
@@ -169,18 +172,31 @@
     input.value = "";
   });
 
-  // Drop files anywhere on the form.
-  ["dragenter", "dragover"].forEach((type) =>
-    form.addEventListener(type, (event) => {
-      event.preventDefault();
-      form.classList.add("dragging");
-    }),
-  );
-  ["dragleave", "drop"].forEach((type) =>
-    form.addEventListener(type, () => form.classList.remove("dragging")),
-  );
-  form.addEventListener("drop", (event) => {
+  // Drop files anywhere on the page: left to the browser, a drop outside the form would navigate
+  // away to the file. The form lights up while files are dragged over the page.
+  const carriesFiles = (event) => Array.from(event.dataTransfer?.types || []).includes("Files");
+  let depth = 0; // dragenter/dragleave fire for every element crossed; count to know when it left
+  document.addEventListener("dragenter", (event) => {
+    if (!carriesFiles(event)) return;
     event.preventDefault();
-    if (event.dataTransfer?.files.length) uploadAll(event.dataTransfer.files);
+    depth += 1;
+    form.classList.add("dragging");
+  });
+  document.addEventListener("dragover", (event) => {
+    if (!carriesFiles(event)) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = "copy";
+  });
+  document.addEventListener("dragleave", (event) => {
+    if (!carriesFiles(event)) return;
+    depth = Math.max(0, depth - 1);
+    if (depth === 0) form.classList.remove("dragging");
+  });
+  document.addEventListener("drop", (event) => {
+    if (!carriesFiles(event)) return;
+    event.preventDefault();
+    depth = 0;
+    form.classList.remove("dragging");
+    if (event.dataTransfer.files.length) uploadAll(event.dataTransfer.files);
   });
 })();
