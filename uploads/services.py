@@ -278,7 +278,8 @@ def _size_problem(*, size: int, max_size: int) -> ObjectInvalid | None:
     return None
 
 
-def _object_problem(upload: Upload, *, size: int, content_type: str) -> ObjectInvalid | None:
+def _object_problem(upload, *, size: int, content_type: str) -> ObjectInvalid | None:
+    """What is wrong with a stored object for `upload` (anything with max_size and content_type)."""
     problem = _size_problem(size=size, max_size=upload.max_size)
     if problem is not None:
         return problem
@@ -523,33 +524,42 @@ def _settle_stale_batch(
     # A failure anywhere (S3 down) rolls the whole batch back: its rows stay pending for the next run.
     with transaction.atomic():
         rows = Upload.objects.filter(pk__in=upload_ids, status=Upload.Status.PENDING)
-        uploads = list(rows if dry_run else rows.select_for_update(skip_locked=True))
-        infos = list(pool.map(lambda upload: client.head(upload.key), uploads))
+        if not dry_run:
+            rows = rows.select_for_update(skip_locked=True)
+        # Plain tuples, not model instances: an instance that has touched its FileField is a
+        # reference cycle, and thousands of those wait for the cycle collector.
+        claimed = list(rows.values_list("pk", "file", "max_size", "content_type", named=True))
+        infos = list(pool.map(lambda row: client.head(row.file), claimed))
         now = timezone.now()
-        completed, failed, invalid_keys = [], [], []
-        for upload, info in zip(uploads, infos, strict=True):
+        completed, failed_ids, invalid_keys = [], [], []
+        for row, info in zip(claimed, infos, strict=True):
             problem = (
                 ObjectMissing()
                 if info is None
-                else _object_problem(upload, size=info.size, content_type=info.content_type)
+                else _object_problem(row, size=info.size, content_type=info.content_type)
             )
             if problem is None:
-                upload.status = Upload.Status.COMPLETE
-                upload.size, upload.etag, upload.completed_at = info.size, info.etag, now
-                completed.append(upload)
+                completed.append(
+                    Upload(
+                        pk=row.pk,
+                        size=info.size,
+                        etag=info.etag,
+                        completed_at=now,
+                        status=Upload.Status.COMPLETE,
+                    )
+                )
             else:
                 # The record stays (marked failed) so its owner sees what happened.
-                upload.status = Upload.Status.FAILED
-                failed.append(upload)
+                failed_ids.append(row.pk)
                 if info is not None:
-                    invalid_keys.append(upload.key)
+                    invalid_keys.append(row.file)
         if not dry_run:
             Upload.objects.bulk_update(completed, ["status", "size", "etag", "completed_at"])
-            Upload.objects.bulk_update(failed, ["status"])
+            Upload.objects.filter(pk__in=failed_ids).update(status=Upload.Status.FAILED)
             report.errors += [f"S3 refused to delete {key}" for key in client.delete_many(invalid_keys)]
-    report.skipped += len(upload_ids) - len(uploads)
+    report.skipped += len(upload_ids) - len(claimed)
     report.completed += len(completed)
-    report.failed += len(failed)
+    report.failed += len(failed_ids)
 
 
 def cleanup_orphans(
