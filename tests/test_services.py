@@ -206,6 +206,16 @@ def test_complete_refuses_a_failed_upload(s3, upload_factory):
         services.upload_complete(upload=upload)
 
 
+def test_complete_refuses_an_upload_that_cleanup_failed_while_s3_was_asked(s3, upload_factory):
+    upload = upload_factory(content_type="text/plain", body=b"12345", s3=s3)
+    Upload.objects.filter(pk=upload.pk).update(status=Upload.Status.FAILED)  # `upload` is still pending
+
+    with pytest.raises(UploadFailed):
+        services.upload_complete(upload=upload)
+
+    assert Upload.objects.get(pk=upload.pk).status == Upload.Status.FAILED
+
+
 def test_complete_with_s3_unreachable_leaves_the_record_unchanged(s3, upload_factory, settings):
     upload = upload_factory()
     settings.AWS_S3_ENDPOINT_URL = "http://127.0.0.1:9"  # nothing listens on the discard port

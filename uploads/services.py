@@ -257,17 +257,20 @@ def upload_complete(*, upload: Upload) -> Upload:
         upload_fail(upload=upload)
         raise problem
 
-    with transaction.atomic():
-        locked = Upload.objects.select_for_update().get(pk=upload.pk)
-        if locked.status == Upload.Status.PENDING:
-            locked.status = Upload.Status.COMPLETE
-            locked.size = info.size
-            locked.etag = info.etag
-            locked.completed_at = timezone.now()
-            locked.save(update_fields=["status", "size", "etag", "completed_at"])
-    if locked.status == Upload.Status.FAILED:
+    # One conditional UPDATE: only a pending upload completes, whoever else is settling it.
+    now = timezone.now()
+    fields = {"status": Upload.Status.COMPLETE, "size": info.size, "etag": info.etag, "completed_at": now}
+    if Upload.objects.filter(pk=upload.pk, status=Upload.Status.PENDING).update(**fields):
+        for name, value in fields.items():
+            setattr(upload, name, value)
+        return upload
+    # A concurrent complete or cleanup settled it first.
+    settled = Upload.objects.filter(pk=upload.pk).first()
+    if settled is None:
+        raise UploadNotFound(f"No upload with id {upload.pk}.")
+    if settled.status == Upload.Status.FAILED:
         raise UploadFailed()
-    return locked
+    return settled
 
 
 def _size_problem(*, size: int, max_size: int) -> ObjectInvalid | None:
