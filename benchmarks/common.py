@@ -26,21 +26,43 @@ def setup_django() -> None:
     django.setup()
 
 
-def measure(operation: Callable[[], object], *, iterations: int, warmup: int = 30, prepare=None) -> dict:
-    """Time `operation` (after `prepare`, untimed) and return median and p95 in milliseconds."""
-    samples = []
-    for i in range(warmup + iterations):
+def measure_interleaved(
+    operations: dict[str, tuple[Callable, Callable | None]],
+    *,
+    iterations: int,
+    rounds: int = 4,
+    warmup: int = 30,
+) -> dict[str, dict]:
+    """Time each operation (after its `prepare`, untimed) in turns, `iterations / rounds` at a time.
+
+    Turns spread any drift of the machine (another process, a CPU's clock) over every operation
+    alike, so ratios between them hold even when the absolute figures move.
+    """
+    samples: dict[str, list[float]] = {name: [] for name in operations}
+    for operation, prepare in operations.values():
+        _time(operation, prepare, warmup)
+    for _ in range(rounds):
+        for name, (operation, prepare) in operations.items():
+            samples[name] += _time(operation, prepare, iterations // rounds)
+    return {name: _summary(times) for name, times in samples.items()}
+
+
+def _time(operation: Callable, prepare: Callable | None, count: int) -> list[float]:
+    times = []
+    for _ in range(count):
         state = prepare() if prepare else None
         start = time.perf_counter()
         operation() if state is None else operation(state)
-        elapsed = time.perf_counter() - start
-        if i >= warmup:
-            samples.append(elapsed * 1000)
-    samples.sort()
+        times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def _summary(times: list[float]) -> dict:
+    times = sorted(times)
     return {
-        "median_ms": round(statistics.median(samples), 3),
-        "p95_ms": round(samples[int(len(samples) * 0.95) - 1], 3),
-        "iterations": iterations,
+        "median_ms": round(statistics.median(times), 3),
+        "p95_ms": round(times[int(len(times) * 0.95) - 1], 3),
+        "iterations": len(times),
     }
 
 

@@ -3,7 +3,7 @@ in-process S3, as a ratio to the floor (a trivial authenticated ninja endpoint w
 
 from __future__ import annotations
 
-from benchmarks.common import measure, save, setup_django
+from benchmarks.common import measure_interleaved, save, setup_django
 
 ITERATIONS = 400
 TARGETS = {"presign": 2.0, "url": 2.0, "complete": 3.0, "delete": 3.0}
@@ -49,9 +49,10 @@ def run() -> dict:
         for _ in range(25):  # a full page of rows for the list
             complete_upload()
 
-        results = {
-            "floor": measure(lambda: ok(api.post("/bench/floor")), iterations=ITERATIONS),
-            "presign": measure(
+        # name: (operation, prepare or None); prepare runs untimed before each call.
+        operations = {
+            "floor": (lambda: ok(api.post("/bench/floor")), None),
+            "presign": (
                 lambda: ok(
                     api.post(
                         "/api/uploads",
@@ -60,28 +61,21 @@ def run() -> dict:
                     ),
                     201,
                 ),
-                iterations=ITERATIONS,
+                None,
             ),
-            "complete": measure(
+            "complete": (
                 lambda upload: ok(api.post(f"/api/uploads/{upload.pk}/complete")),
-                prepare=pending_with_object,
-                iterations=ITERATIONS,
+                pending_with_object,
             ),
-            "url": measure(
+            "url": (
                 lambda upload: ok(api.get(f"/api/uploads/{upload.pk}/url")),
-                prepare=lambda: Upload.objects.filter(status="complete").first(),
-                iterations=ITERATIONS,
+                lambda: Upload.objects.filter(status="complete").first(),
             ),
-            "delete": measure(
-                lambda upload: ok(api.delete(f"/api/uploads/{upload.pk}"), 204),
-                prepare=complete_upload,
-                iterations=ITERATIONS,
-            ),
-            "list_api": measure(lambda: ok(api.get("/api/uploads")), iterations=ITERATIONS),
-            "list_htmx": measure(
-                lambda: ok(page.get("/uploads/list/", headers={"HX-Request": "true"})), iterations=ITERATIONS
-            ),
+            "delete": (lambda upload: ok(api.delete(f"/api/uploads/{upload.pk}"), 204), complete_upload),
+            "list_api": (lambda: ok(api.get("/api/uploads")), None),
+            "list_htmx": (lambda: ok(page.get("/uploads/list/", headers={"HX-Request": "true"})), None),
         }
+        results = measure_interleaved(operations, iterations=ITERATIONS)
         floor = results["floor"]["median_ms"]
         for name, result in results.items():
             result["ratio_to_floor"] = round(result["median_ms"] / floor, 2)
