@@ -17,8 +17,9 @@ def run() -> dict:
     from moto import mock_aws
 
     from uploads import services
+    from uploads._boto import boto3_client as _boto3_client
     from uploads.models import ApiToken, Upload
-    from uploads.s3 import S3Client, _boto3_client, clear_client_cache
+    from uploads.s3 import S3Client, clear_client_cache
 
     with mock_aws():
         clear_client_cache()  # the mock sees only clients built after it started

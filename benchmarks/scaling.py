@@ -26,7 +26,7 @@ def run() -> dict:
     from moto import mock_aws
     from moto.backends import get_backend
 
-    from uploads import services
+    from uploads.cleanup import CleanupRun
     from uploads.models import Upload
     from uploads.s3 import S3Client, clear_client_cache
 
@@ -104,8 +104,8 @@ def run() -> dict:
             later = timezone.now() + timedelta(days=2)  # every orphan is past the grace period
 
             for name, job in (
-                ("stale", partial(services.cleanup_stale_uploads, older_than=timedelta(days=1))),
-                ("orphans", partial(services.cleanup_orphans, grace=timedelta(days=1), now=later)),
+                ("stale", partial(_run, CleanupRun(older_than=timedelta(days=1)), "settle_stale_uploads")),
+                ("orphans", partial(_run, CleanupRun(orphans=True, now=later), "delete_orphans")),
             ):
                 calls.clear()
                 tracemalloc.start()
@@ -135,6 +135,12 @@ def run() -> dict:
         Upload.objects.all().delete()
         clear_client_cache()
     return results
+
+
+def _run(cleanup, step: str):
+    """One step of a cleanup run; return its report."""
+    getattr(cleanup, step)()
+    return cleanup.report
 
 
 def main() -> None:

@@ -128,8 +128,18 @@ AWS_S3_FILE_OVERWRITE = False
 AWS_QUERYSTRING_AUTH = True
 AWS_QUERYSTRING_EXPIRE = env.int("UPLOADS_URL_EXPIRATION", default=3600)
 
+# Time budget of each store call made while a request waits: connect + read per attempt, times the
+# attempts, stays well under a worker's timeout (worst case 2 × (2 + 3) = 10 s by default).
+UPLOADS_S3_CONNECT_TIMEOUT = env.float("UPLOADS_S3_CONNECT_TIMEOUT", default=2.0)
+UPLOADS_S3_READ_TIMEOUT = env.float("UPLOADS_S3_READ_TIMEOUT", default=3.0)
+UPLOADS_S3_MAX_ATTEMPTS = env.int("UPLOADS_S3_MAX_ATTEMPTS", default=2)
+# "when_required" skips the CRC checksums boto3 1.36+ adds by default, which several
+# S3-compatible stores refuse; "when_supported" is boto3's default.
+UPLOADS_S3_CHECKSUMS = env.str("UPLOADS_S3_CHECKSUMS", default="when_required")
+
 STORAGES = {
-    "default": {"BACKEND": "storages.backends.s3.S3Storage"},
+    # django-storages' S3 backend with the app's boto3 configuration (uploads/s3.py).
+    "default": {"BACKEND": "uploads.storage.UploadStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
 
-from uploads.api import api, unknown_endpoint
+from project.api import api, unknown_endpoint
 
 urlpatterns = [
     path("admin/", admin.site.urls),

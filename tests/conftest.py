@@ -8,6 +8,7 @@ from moto.server import ThreadedMotoServer
 
 from uploads.models import Upload
 from uploads.s3 import S3Client
+from uploads.validation import object_key
 
 BUCKET = "test-uploads"
 
@@ -58,8 +59,26 @@ def other_user(django_user_model):
 
 
 @pytest.fixture
-def upload_factory(db):
-    """Create an Upload record, and its object in S3 when `body` is given (needs the s3 fixture)."""
+def s3_down(s3, settings):
+    """An outage: the store refuses connections (nothing listens on the discard port)."""
+    settings.AWS_S3_ENDPOINT_URL = "http://127.0.0.1:9"
+
+
+@pytest.fixture
+def put_object():
+    """Place an object in the bucket the settings point at, as if a browser had uploaded it."""
+
+    def put(key: str, body: bytes = b"data", content_type: str = "text/plain") -> str:
+        client = S3Client()
+        client.client.put_object(Bucket=client.bucket_name, Key=key, Body=body, ContentType=content_type)
+        return key
+
+    return put
+
+
+@pytest.fixture
+def upload_factory(db, put_object):
+    """Create an Upload record, and its object in the bucket when `body` is given."""
 
     def make(
         *,
@@ -69,17 +88,14 @@ def upload_factory(db):
         max_size=1024,
         status=Upload.Status.PENDING,
         body: bytes | None = None,
-        s3: S3Client | None = None,
         stored_type: str | None = None,
         age: timedelta = timedelta(0),
         **fields,
     ) -> Upload:
         upload_id = uuid.uuid4()
-        key = f"uploads/{upload_id}/{filename}"
+        key = object_key(upload_id, filename)
         if body is not None:
-            s3.client.put_object(
-                Bucket=s3.bucket_name, Key=key, Body=body, ContentType=stored_type or content_type
-            )
+            put_object(key, body, stored_type or content_type)
         created = timezone.now() - age
         return Upload.objects.create(
             id=upload_id,

@@ -26,13 +26,13 @@ def test_the_database_refuses_a_zero_max_size(upload_factory):
 
 
 def test_the_file_field_opens_the_object_through_django_storages(s3, upload_factory):
-    upload = upload_factory(status=Upload.Status.COMPLETE, body=b"server-side read", s3=s3)
+    upload = upload_factory(status=Upload.Status.COMPLETE, body=b"server-side read")
 
     with upload.file.open("rb") as f:
         assert f.read() == b"server-side read"
 
 
 def test_the_file_field_url_is_a_presigned_link_to_the_object(s3, upload_factory):
-    upload = upload_factory(status=Upload.Status.COMPLETE, body=b"via the storage's url", s3=s3)
+    upload = upload_factory(status=Upload.Status.COMPLETE, body=b"via the storage's url")
 
     assert requests.get(upload.file.url, timeout=10).content == b"via the storage's url"

@@ -1,34 +1,43 @@
+import uuid
 from unittest import mock
 
 import pytest
 import requests
 
+from uploads._boto import boto3_client
 from uploads.errors import StorageUnavailable
-from uploads.s3 import S3Client, _boto3_client
+from uploads.s3 import S3Client
+from uploads.validation import object_key, upload_folder
+
+# Keys as the app builds them (the seed's methods take any key).
+NOTES = object_key(uuid.uuid4(), "notes.txt")
+LOGO = object_key(uuid.uuid4(), "logo.txt")
 
 
 def test_upload_file_stores_a_local_file(s3, tmp_path):
     path = tmp_path / "notes.txt"
     path.write_text("hello")
 
-    result = s3.upload_file(file_path=str(path), object_key="uploads/notes.txt")
+    result = s3.upload_file(file_path=str(path), object_key=NOTES)
 
     assert result["success"] is True
-    assert result["object_key"] == "uploads/notes.txt"
-    assert s3.head("uploads/notes.txt").size == 5
+    assert result["object_key"] == NOTES
+    assert s3.head(NOTES).size == 5
 
 
 def test_upload_file_makes_a_public_object_readable_at_its_plain_url(s3, tmp_path):
     path = tmp_path / "logo.txt"
     path.write_text("public")
 
-    result = s3.upload_file(file_path=str(path), object_key="uploads/logo.txt", public=True)
+    result = s3.upload_file(file_path=str(path), object_key=LOGO, public=True)
 
     assert requests.get(result["url"], timeout=10).text == "public"
 
 
 def test_upload_file_reports_a_missing_local_file(s3, tmp_path):
-    result = s3.upload_file(file_path=str(tmp_path / "nope.txt"), object_key="uploads/nope.txt")
+    result = s3.upload_file(
+        file_path=str(tmp_path / "nope.txt"), object_key=object_key(uuid.uuid4(), "nope.txt")
+    )
 
     assert result["success"] is False
     assert result["error"]
@@ -44,25 +53,27 @@ def test_upload_file_reports_a_missing_bucket(s3, tmp_path):
     assert "NoSuchBucket" in result["error"]
 
 
-def test_list_objects_follows_pages_past_1000_keys(s3):
+def test_list_objects_follows_pages_past_1000_keys(s3, put_object):
+    folder = upload_folder(uuid.uuid4())
     for i in range(1005):
-        s3.client.put_object(Bucket=s3.bucket_name, Key=f"uploads/{i:05}", Body=b"")
+        put_object(f"{folder}{i:05}", b"")
 
-    result = s3.list_objects(prefix="uploads/", max_keys=2000)
+    result = s3.list_objects(prefix=folder, max_keys=2000)
 
     assert result["success"] is True
     assert result["count"] == 1005
     assert result["truncated"] is False
-    assert result["objects"][-1]["key"] == "uploads/01004"
+    assert result["objects"][-1]["key"] == f"{folder}01004"
 
 
-def test_list_objects_stops_at_max_keys(s3):
+def test_list_objects_stops_at_max_keys(s3, put_object):
+    folder = upload_folder(uuid.uuid4())
     for i in range(5):
-        s3.client.put_object(Bucket=s3.bucket_name, Key=f"uploads/{i}", Body=b"")
+        put_object(f"{folder}{i}", b"")
 
-    result = s3.list_objects(prefix="uploads/", max_keys=3)
+    result = s3.list_objects(prefix=folder, max_keys=3)
 
-    assert [o["key"] for o in result["objects"]] == ["uploads/0", "uploads/1", "uploads/2"]
+    assert [o["key"] for o in result["objects"]] == [f"{folder}0", f"{folder}1", f"{folder}2"]
     assert result["truncated"] is True
 
 
@@ -72,21 +83,21 @@ def test_list_objects_reports_a_missing_bucket(s3):
     assert result == {"success": False, "error": "Storage refused to list files (NoSuchBucket)."}
 
 
-def test_delete_object_removes_the_object(s3):
-    s3.client.put_object(Bucket=s3.bucket_name, Key="uploads/x", Body=b"x")
+def test_delete_object_removes_the_object(s3, put_object):
+    key = put_object(NOTES)
 
-    result = s3.delete_object(object_key="uploads/x")
+    result = s3.delete_object(object_key=key)
 
-    assert result == {"success": True, "object_key": "uploads/x"}
-    assert s3.head("uploads/x") is None
+    assert result == {"success": True, "object_key": key}
+    assert s3.head(key) is None
 
 
 def test_head_answers_none_for_a_missing_object(s3):
-    assert s3.head("uploads/missing") is None
+    assert s3.head(NOTES) is None
 
 
-def test_head_reports_size_type_and_etag(s3):
-    s3.client.put_object(Bucket=s3.bucket_name, Key="k", Body=b"abc", ContentType="text/plain")
+def test_head_reports_size_type_and_etag(s3, put_object):
+    put_object("k", b"abc", "text/plain")
 
     info = s3.head("k")
 
@@ -94,24 +105,22 @@ def test_head_reports_size_type_and_etag(s3):
     assert info.etag == "900150983cd24fb0d6963f7d28e17f72"  # md5("abc")
 
 
-def test_head_turns_an_unreachable_endpoint_into_storage_unavailable(s3, settings):
-    settings.AWS_S3_ENDPOINT_URL = "http://127.0.0.1:9"
+def test_head_turns_an_unreachable_endpoint_into_storage_unavailable(s3_down):
 
     with pytest.raises(StorageUnavailable):
         S3Client().head("k")
 
 
-def test_get_cors_turns_an_unreachable_endpoint_into_storage_unavailable(s3, settings):
-    settings.AWS_S3_ENDPOINT_URL = "http://127.0.0.1:9"
+def test_get_cors_turns_an_unreachable_endpoint_into_storage_unavailable(s3_down):
 
     with pytest.raises(StorageUnavailable):
         S3Client().get_cors()
 
 
-def test_delete_many_sends_one_request_per_1000_keys(s3):
+def test_delete_many_sends_one_request_per_1000_keys(s3, put_object):
     keys = [f"orphans/{i}" for i in range(2001)]
     for key in keys[:3]:
-        s3.client.put_object(Bucket=s3.bucket_name, Key=key, Body=b"")
+        put_object(key, b"")
 
     with mock.patch.object(s3.client, "delete_objects", wraps=s3.client.delete_objects) as delete_objects:
         refused = s3.delete_many(keys)
@@ -121,8 +130,8 @@ def test_delete_many_sends_one_request_per_1000_keys(s3):
     assert s3.list_objects(prefix="orphans/")["count"] == 0
 
 
-def test_presigned_get_url_sets_the_response_headers(s3):
-    s3.client.put_object(Bucket=s3.bucket_name, Key="k", Body=b"abc")
+def test_presigned_get_url_sets_the_response_headers(s3, put_object):
+    put_object("k", b"abc")
 
     url = s3.presigned_get_url(
         key="k", expires_in=60, content_type="text/csv", content_disposition='attachment; filename="a.csv"'
@@ -134,14 +143,27 @@ def test_presigned_get_url_sets_the_response_headers(s3):
 
 
 def test_clients_are_built_once_per_configuration(s3):
-    before = _boto3_client.cache_info().misses
+    before = boto3_client.cache_info().misses
 
     for _ in range(5):
         S3Client().head("k")
 
-    assert _boto3_client.cache_info().misses == before
+    assert boto3_client.cache_info().misses == before
 
 
 def test_clients_sign_with_sigv4_even_in_us_east_1_with_an_endpoint(s3):
     assert s3.client.meta.config.signature_version == "s3v4"
     assert "X-Amz-Algorithm=AWS4-HMAC-SHA256" in s3.presigned_get_url(key="k", expires_in=60)
+
+
+def test_django_storages_uses_the_apps_boto3_configuration(s3, settings):
+    from django.core.files.storage import default_storage
+
+    config = default_storage.connection.meta.client.meta.config
+
+    assert config.signature_version == "s3v4"
+    assert (config.connect_timeout, config.read_timeout) == (
+        settings.UPLOADS_S3_CONNECT_TIMEOUT,
+        settings.UPLOADS_S3_READ_TIMEOUT,
+    )
+    assert config.retries["total_max_attempts"] == settings.UPLOADS_S3_MAX_ATTEMPTS

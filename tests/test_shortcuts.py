@@ -3,6 +3,7 @@ import requests
 
 from uploads.models import Upload
 from uploads.shortcuts import complete_upload, delete_upload, get_direct_upload_form_data, get_upload_file_url
+from uploads.validation import uploads_root
 
 pytestmark = pytest.mark.django_db
 
@@ -12,7 +13,7 @@ def test_it_works_as_the_seed_shows(s3, post_to_s3):
         original_filename="example.jpg",
         content_type="image/jpeg",
         max_file_size=5 * 1024 * 1024,
-        prefix="uploads/images",
+        prefix="uploads/images",  # the seed's own example: under the uploads root already
     )
     post_to_s3(result["form_url"], result["form_fields"], b"\xff\xd8 jpeg bytes")
     completed = complete_upload(result["upload_id"], status=Upload.STATUS_COMPLETE)
@@ -20,7 +21,7 @@ def test_it_works_as_the_seed_shows(s3, post_to_s3):
     deleted = delete_upload(result["upload_id"])
 
     assert [r["success"] for r in (result, completed, link, deleted)] == [True] * 4
-    assert result["object_key"].startswith("uploads/images/")
+    assert result["object_key"].startswith(f"{uploads_root()}images/")
     assert completed["size"] == len(b"\xff\xd8 jpeg bytes")
     assert (link["content_type"], link["name"]) == ("image/jpeg", "example.jpg")
     assert not Upload.objects.exists()
@@ -67,7 +68,7 @@ def test_every_shortcut_reports_an_unknown_upload(s3, upload_id):
 
 
 def test_get_upload_file_url_downloads_the_bytes(s3, upload_factory):
-    upload = upload_factory(status=Upload.Status.COMPLETE, body=b"content", s3=s3)
+    upload = upload_factory(status=Upload.Status.COMPLETE, body=b"content")
 
     result = get_upload_file_url(upload.pk)
 

@@ -5,7 +5,7 @@ from urllib.parse import urlparse
 from django.conf import settings
 from django.core import checks
 
-from .services import MIME_TYPE_PATTERN
+from .validation import MIME_TYPE_PATTERN
 
 # S3 accepts at most 5 GB in one POST.
 S3_MAX_POST_SIZE = 5 * 1024**3

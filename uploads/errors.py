@@ -83,3 +83,8 @@ class ObjectTypeMismatch(ObjectInvalid):
 class StorageUnavailable(UploadError):
     code = "storage_unavailable"
     default_message = "The storage service could not be reached."
+
+
+class InvalidCleanupOption(UploadError):
+    code = "invalid_cleanup_option"
+    default_message = "A cleanup option would touch uploads that may still be in flight."

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from uploads import services
+from uploads.bucket import storage_checks
 
 
 class Command(BaseCommand):
@@ -8,7 +8,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         failed = []
-        for check in services.storage_checks():
+        for check in storage_checks():
             self.stdout.write(f"{'ok  ' if check.ok else 'FAIL'} {check.name}: {check.detail}")
             if not check.ok:
                 failed.append(check.name)

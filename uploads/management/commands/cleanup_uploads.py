@@ -2,10 +2,10 @@ import re
 import sys
 from datetime import timedelta
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from uploads import services
+from uploads.cleanup import CleanupRun
+from uploads.errors import UploadError
 
 _DURATION = re.compile(r"^(\d+)([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -47,25 +47,14 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="Print what would happen; change nothing.")
 
     def handle(self, *args, older_than: timedelta, orphans: bool, grace: timedelta, dry_run: bool, **options):
-        minimum_age = timedelta(seconds=settings.UPLOADS_PRESIGN_EXPIRATION)
-        if older_than < minimum_age:
-            raise CommandError(
-                f"--older-than must be at least {minimum_age} (how long an upload policy lives): "
-                "a younger pending upload may still be on its way to S3."
-            )
-        minimum_grace = timedelta(seconds=services.FORM_TOKEN_MAX_AGE)
-        if orphans and grace < minimum_grace:
-            raise CommandError(
-                f"--grace must be at least {minimum_grace} (how long a form upload may take to finish)."
-            )
-        report = services.CleanupReport(dry_run=dry_run)
         progress = self._progress if sys.stderr.isatty() else None
-        services.cleanup_stale_uploads(
-            older_than=older_than, dry_run=dry_run, report=report, progress=progress
-        )
-        services.cleanup_multipart_uploads(older_than=older_than, dry_run=dry_run, report=report)
-        if orphans:
-            services.cleanup_orphans(grace=grace, dry_run=dry_run, report=report, progress=progress)
+        try:
+            run = CleanupRun(
+                older_than=older_than, orphans=orphans, grace=grace, dry_run=dry_run, progress=progress
+            )
+        except UploadError as e:
+            raise CommandError(str(e)) from e
+        report = run.run()
         if progress:
             self.stderr.write("")
         if report.errors:

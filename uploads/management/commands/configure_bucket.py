@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from uploads import services
+from uploads import bucket
 from uploads.errors import UploadError
 
 
@@ -17,10 +17,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, create: bool, print_only: bool, **options):
         if print_only:
-            self.stdout.write(json.dumps(services.bucket_settings(), indent=2))
+            self.stdout.write(json.dumps(bucket.bucket_settings(), indent=2))
             return
         try:
-            applied = services.bucket_configure(create=create)
+            applied = bucket.bucket_configure(create=create)
         except UploadError as e:
             raise CommandError(str(e)) from e
         origins = ", ".join(applied["cors"][0]["AllowedOrigins"])

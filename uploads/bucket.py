@@ -1,0 +1,174 @@
+"""The bucket: the rules the uploads need (configure_bucket) and a check of them (check_s3)."""
+
+from __future__ import annotations
+
+import fnmatch
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import requests
+from django.conf import settings
+from django.utils import timezone
+
+from .errors import StorageUnavailable
+from .s3 import S3Client
+from .validation import acl_for, object_key, uploads_root
+
+# --- Health check (manage.py check_s3) -------------------------------------------------------
+
+MAX_CLOCK_SKEW = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    ok: bool
+    detail: str
+
+
+def storage_checks() -> Iterator[CheckResult]:
+    """Check, in order, what the uploads need from S3; stop at the first failure others depend on."""
+    client = S3Client(timeouts="batch")
+    probe = client.probe_bucket()
+    if probe.problem == "credentials":
+        yield CheckResult(
+            "credentials", False, f"S3 refused them ({probe.error_code}) for bucket {client.bucket_name!r}"
+        )
+        return
+    if probe.problem == "missing":
+        yield CheckResult("bucket", False, f"bucket {client.bucket_name!r} does not exist")
+        return
+    if probe.problem:
+        yield CheckResult(
+            "bucket", False, f"could not reach bucket {client.bucket_name!r} ({probe.error_code})"
+        )
+        return
+    explicit = settings.AWS_ACCESS_KEY_ID and settings.AWS_SECRET_ACCESS_KEY
+    yield CheckResult(
+        "credentials", True, "accepted" if explicit else "accepted (from boto3: environment or role)"
+    )
+    yield CheckResult("bucket", True, f"{client.bucket_name!r} is reachable")
+    if probe.region and probe.region != client.region:
+        yield CheckResult(
+            "region", False, f"the bucket is in {probe.region}, AWS_REGION says {client.region}"
+        )
+    else:
+        yield CheckResult("region", True, probe.region or client.region)
+
+    yield _cors_check(client)
+
+    if probe.server_time is not None:
+        skew = abs(timezone.now() - probe.server_time)
+        ok = skew <= MAX_CLOCK_SKEW
+        yield CheckResult(
+            "clock", ok, f"{skew.total_seconds():.0f}s from S3's clock" + ("" if ok else ": fix NTP")
+        )
+
+    yield _post_round_trip(client)
+
+
+def _cors_check(client: S3Client) -> CheckResult:
+    try:
+        rules = client.get_cors()
+    except StorageUnavailable as e:  # e.g. credentials without s3:GetBucketCORS
+        return CheckResult("cors", False, str(e))
+    missing = [origin for origin in settings.UPLOADS_CORS_ORIGINS if not _cors_allows_post(rules, origin)]
+    if missing:
+        return CheckResult(
+            "cors", False, f"no CORS rule lets {', '.join(missing)} POST; run configure_bucket"
+        )
+    return CheckResult("cors", True, f"POST allowed from {', '.join(settings.UPLOADS_CORS_ORIGINS)}")
+
+
+def _cors_allows_post(rules: list[dict[str, Any]], origin: str) -> bool:
+    return any(
+        "POST" in rule.get("AllowedMethods", [])
+        and any(fnmatch.fnmatchcase(origin, allowed) for allowed in rule.get("AllowedOrigins", []))
+        for rule in rules
+    )
+
+
+def _post_round_trip(client: S3Client) -> CheckResult:
+    """Upload a small probe through a presigned POST, as a browser would; HEAD it; delete it."""
+    key = object_key(uuid.uuid4(), "probe.txt", prefix="check-s3")
+    body = b"check_s3 probe"
+    try:
+        post = client.presigned_post(
+            key=key,
+            content_type="text/plain",
+            min_size=1,
+            max_size=len(body),
+            expires_in=60,
+            acl=acl_for(False),
+        )
+        response = requests.post(post.url, data=post.fields, files={"file": ("probe.txt", body)}, timeout=10)
+        if response.status_code >= 300:
+            return CheckResult(
+                "presigned post", False, f"S3 answered {response.status_code}: {response.text[:120]}"
+            )
+        info = client.head(key)
+        if info is None or info.size != len(body):
+            return CheckResult("presigned post", False, "the probe did not arrive intact")
+        client.delete(key)
+    except (StorageUnavailable, requests.RequestException) as e:
+        return CheckResult("presigned post", False, str(e))
+    return CheckResult("presigned post", True, "uploaded, found and deleted a probe object")
+
+
+# --- Bucket setup -----------------------------------------------------------------------------
+
+
+# Our rules carry these IDs, so configure_bucket replaces them and leaves the bucket's others alone.
+CORS_RULE_ID = "uploads-direct-post"
+LIFECYCLE_RULE_ID = "uploads-abort-incomplete-multipart"
+
+
+def bucket_settings(*, origins: list[str] | None = None, public: bool | None = None) -> dict[str, Any]:
+    """Return the CORS, public access and lifecycle configuration the uploads need."""
+    origins = settings.UPLOADS_CORS_ORIGINS if origins is None else origins
+    public = settings.UPLOADS_PUBLIC if public is None else public
+    return {
+        "cors": [
+            {
+                "ID": CORS_RULE_ID,
+                "AllowedOrigins": list(origins),
+                # POST for uploads; GET and HEAD for downloads and thumbnails.
+                "AllowedMethods": ["GET", "HEAD", "POST"],
+                "AllowedHeaders": ["*"],
+                "ExposeHeaders": ["ETag", "Location"],
+                "MaxAgeSeconds": 3000,
+            }
+        ],
+        "block_public_access": not public,
+        "lifecycle": [
+            {
+                "ID": LIFECYCLE_RULE_ID,
+                "Filter": {"Prefix": uploads_root()},
+                "Status": "Enabled",
+                "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+            }
+        ],
+    }
+
+
+def bucket_configure(
+    *, create: bool = False, origins: list[str] | None = None, public: bool | None = None
+) -> dict:
+    """Apply `bucket_settings` to the bucket, creating it first if asked; return what was applied."""
+    client = S3Client(timeouts="batch")
+    wanted = bucket_settings(origins=origins, public=public)
+    if create and not client.bucket_exists():
+        client.create_bucket()
+    client.put_cors(_merge_rules(client.get_cors(), wanted["cors"]))
+    client.put_public_access_block(block=wanted["block_public_access"])
+    client.put_lifecycle(_merge_rules(client.get_lifecycle(), wanted["lifecycle"]))
+    return wanted
+
+
+def _merge_rules(existing: list[dict[str, Any]], ours: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Our rules replace the ones with the same ID; the bucket's other rules stay."""
+    ids = {rule["ID"] for rule in ours}
+    return [rule for rule in existing if rule.get("ID") not in ids] + ours

@@ -1,0 +1,225 @@
+"""Cleanup and reconciliation (manage.py cleanup_uploads): settle stale pending uploads, abort
+abandoned multipart uploads, delete orphan objects.
+
+A `CleanupRun` owns its options and enforces their safety rules itself, so a Python caller can't
+touch an upload whose browser may still be sending it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from .errors import InvalidCleanupOption, ObjectMissing, StorageUnavailable
+from .models import Upload
+from .s3 import DELETE_BATCH_SIZE, S3Client
+from .services import FORM_TOKEN_MAX_AGE
+from .validation import object_problem, uploads_root
+
+Progress = Callable[[str, int], None]
+
+# Stale uploads are settled a batch at a time: one transaction and two UPDATEs per batch, and the
+# batch's HEAD requests in parallel (each is a network round trip; boto3 clients are thread-safe).
+STALE_BATCH_SIZE = 100
+HEAD_CONCURRENCY = 8
+
+
+@dataclass
+class CleanupReport:
+    """What a cleanup run did (or, in a dry run, would do)."""
+
+    dry_run: bool = False
+    completed: int = 0  # pending, but the file had arrived: completed now
+    failed: int = 0  # pending, and the file never arrived or broke the rules
+    skipped: int = 0  # locked or finished meanwhile by another run
+    orphans_deleted: int = 0
+    multipart_aborted: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        would = "would be " if self.dry_run else ""
+        return (
+            f"{'Dry run: ' if self.dry_run else ''}{self.completed} stale uploads {would}completed, "
+            f"{self.failed} {would}marked failed, {self.orphans_deleted} orphan objects {would}deleted, "
+            f"{self.multipart_aborted} multipart uploads {would}aborted, {self.skipped} skipped, "
+            f"{len(self.errors)} errors."
+        )
+
+
+def minimum_age() -> timedelta:
+    """The youngest a pending upload may be to be settled: how long an upload policy lives."""
+    return timedelta(seconds=settings.UPLOADS_PRESIGN_EXPIRATION)
+
+
+def minimum_grace() -> timedelta:
+    """The youngest an object may be to count as an orphan: how long a form upload may take."""
+    return timedelta(seconds=FORM_TOKEN_MAX_AGE)
+
+
+@dataclass
+class CleanupRun:
+    """One cleanup: its options, its S3 client and its report. `run()` does every step asked for."""
+
+    older_than: timedelta = timedelta(hours=24)
+    orphans: bool = False
+    grace: timedelta = timedelta(hours=24)
+    dry_run: bool = False
+    now: datetime | None = None
+    progress: Progress | None = None
+    report: CleanupReport = field(init=False)
+
+    def __post_init__(self) -> None:
+        if self.older_than < minimum_age():
+            raise InvalidCleanupOption(
+                f"--older-than must be at least {minimum_age()} (how long an upload policy lives): "
+                "a younger pending upload may still be on its way to S3."
+            )
+        if self.orphans and self.grace < minimum_grace():
+            raise InvalidCleanupOption(
+                f"--grace must be at least {minimum_grace()} (how long a form upload may take to finish)."
+            )
+        self.now = self.now or timezone.now()
+        self.report = CleanupReport(dry_run=self.dry_run)
+        # A command, not a request: it may wait longer for a slow store.
+        self.client = S3Client(timeouts="batch")
+
+    def run(self) -> CleanupReport:
+        self.settle_stale_uploads()
+        self.abort_stale_multipart_uploads()
+        if self.orphans:
+            self.delete_orphans()
+        return self.report
+
+    # --- Stale pending uploads ---------------------------------------------------------------
+
+    def settle_stale_uploads(self) -> None:
+        """Complete or fail each pending upload whose browser never called complete.
+
+        Rows stream from the database; each batch is claimed with row locks that concurrent runs
+        skip (`skip_locked` on PostgreSQL), so two runs never process the same upload.
+        """
+        stale = Upload.objects.pending_since(self.now - self.older_than).order_by("created_at")
+        stale_ids = stale.values_list("pk", flat=True).iterator(chunk_size=STALE_BATCH_SIZE * 5)
+        done = 0
+        with ThreadPoolExecutor(max_workers=HEAD_CONCURRENCY) as pool:
+            for batch in _pages(stale_ids, size=STALE_BATCH_SIZE):
+                try:
+                    self._settle_batch(pool, batch)
+                except StorageUnavailable as e:
+                    self.report.errors.append(str(e))
+                    break  # S3 is down: every other batch would fail the same way
+                done += len(batch)
+                self._progress("stale uploads", done)
+
+    def _settle_batch(self, pool: ThreadPoolExecutor, upload_ids: list) -> None:
+        # A failure anywhere (S3 down) rolls the whole batch back: its rows stay pending for the next run.
+        with transaction.atomic():
+            rows = Upload.objects.filter(pk__in=upload_ids, status=Upload.Status.PENDING)
+            if not self.dry_run:
+                rows = rows.select_for_update(skip_locked=True)
+            # Plain tuples, not model instances: an instance that has touched its FileField is a
+            # reference cycle, and thousands of those wait for the cycle collector.
+            claimed = list(rows.values_list("pk", "file", "max_size", "content_type", named=True))
+            infos = list(pool.map(lambda row: self.client.head(row.file), claimed))
+            now = timezone.now()
+            completed, failed_ids, invalid_keys = [], [], []
+            for row, info in zip(claimed, infos, strict=True):
+                problem = (
+                    ObjectMissing()
+                    if info is None
+                    else object_problem(row, size=info.size, content_type=info.content_type)
+                )
+                if problem is None:
+                    completed.append(
+                        Upload(
+                            pk=row.pk,
+                            size=info.size,
+                            etag=info.etag,
+                            completed_at=now,
+                            status=Upload.Status.COMPLETE,
+                        )
+                    )
+                else:
+                    # The record stays (marked failed) so its owner sees what happened.
+                    failed_ids.append(row.pk)
+                    if info is not None:
+                        invalid_keys.append(row.file)
+            if not self.dry_run:
+                Upload.objects.bulk_update(completed, ["status", "size", "etag", "completed_at"])
+                Upload.objects.filter(pk__in=failed_ids).update(status=Upload.Status.FAILED)
+                self._refused(self.client.delete_many(invalid_keys))
+        self.report.skipped += len(upload_ids) - len(claimed)
+        self.report.completed += len(completed)
+        self.report.failed += len(failed_ids)
+
+    # --- Multipart uploads -------------------------------------------------------------------
+
+    def abort_stale_multipart_uploads(self) -> None:
+        """Abort multipart uploads under the uploads root started before the cut-off."""
+        cutoff = self.now - self.older_than
+        try:
+            for multipart in self.client.iter_multipart_uploads(prefix=uploads_root()):
+                if multipart.initiated < cutoff:
+                    if not self.dry_run:
+                        self.client.abort_multipart_upload(multipart)
+                    self.report.multipart_aborted += 1
+        except StorageUnavailable as e:
+            self.report.errors.append(str(e))
+
+    # --- Orphans -----------------------------------------------------------------------------
+
+    def delete_orphans(self) -> None:
+        """Delete objects under the uploads root older than the grace with no record, or a failed one.
+
+        The grace period protects files in flight (a form upload is recorded only after S3 has it).
+        A failed upload's object broke the rules, or never arrived whole: its record stays, for
+        its owner to see, but the object goes. Listing and record lookups go a page (1000 keys)
+        at a time, deletes 1000 keys a request.
+        """
+        cutoff = self.now - self.grace
+        orphans: list[str] = []
+        seen = 0
+        try:
+            for page in _pages(self.client.iter_objects(prefix=uploads_root()), size=DELETE_BATCH_SIZE):
+                old = [obj.key for obj in page if obj.last_modified and obj.last_modified < cutoff]
+                kept = Upload.objects.filter(file__in=old).exclude(status=Upload.Status.FAILED)
+                known = set(kept.values_list("file", flat=True))
+                orphans += [key for key in old if key not in known]
+                while len(orphans) >= DELETE_BATCH_SIZE:
+                    self._delete_orphans(orphans[:DELETE_BATCH_SIZE])
+                    orphans = orphans[DELETE_BATCH_SIZE:]
+                seen += len(page)
+                self._progress("objects checked", seen)
+            if orphans:
+                self._delete_orphans(orphans)
+        except StorageUnavailable as e:
+            self.report.errors.append(str(e))
+
+    def _delete_orphans(self, keys: list[str]) -> None:
+        refused = [] if self.dry_run else self.client.delete_many(keys)
+        self.report.orphans_deleted += len(keys) - len(refused)
+        self._refused(refused)
+
+    def _refused(self, keys: list[str]) -> None:
+        self.report.errors += [f"S3 refused to delete {key}" for key in keys]
+
+    def _progress(self, what: str, count: int) -> None:
+        if self.progress:
+            self.progress(what, count)
+
+
+def _pages(items: Iterable, *, size: int):
+    page: list = []
+    for item in items:
+        page.append(item)
+        if len(page) == size:
+            yield page
+            page = []
+    if page:
+        yield page
