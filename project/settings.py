@@ -157,6 +157,22 @@ UPLOADS_URL_MAX_EXPIRATION = env.int("UPLOADS_URL_MAX_EXPIRATION", default=24 * 
 # "Bucket owner enforced"), which refuse any ACL but bucket-owner-full-control.
 UPLOADS_PRIVATE_ACL = env.str("UPLOADS_PRIVATE_ACL", default="private")
 UPLOADS_PUBLIC = env.bool("UPLOADS_PUBLIC", default=False)
+# Types that download links may show in the browser; every other type is an attachment. HTML,
+# SVG, XML and JavaScript never are, whatever this says (uploads/validation.py).
+UPLOADS_INLINE_TYPES = env.list(
+    "UPLOADS_INLINE_TYPES",
+    default=[
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "image/webp",
+        "image/avif",
+        "application/pdf",
+        "audio/*",
+        "video/*",
+        "text/plain",
+    ],
+)
 # Origins allowed to POST to the bucket (configure_bucket, check_s3).
 UPLOADS_CORS_ORIGINS = env.list(
     "UPLOADS_CORS_ORIGINS", default=["http://localhost:8000", "http://127.0.0.1:8000"]

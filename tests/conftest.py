@@ -3,10 +3,11 @@ from datetime import timedelta
 
 import pytest
 import requests
+from django.test import Client
 from django.utils import timezone
 from moto.server import ThreadedMotoServer
 
-from uploads.models import Upload
+from uploads.models import ApiToken, Upload
 from uploads.s3 import S3Client
 from uploads.validation import object_key
 
@@ -56,6 +57,22 @@ def user(django_user_model):
 @pytest.fixture
 def other_user(django_user_model):
     return django_user_model.objects.create_user(username="bob", password="correct-horse-battery")
+
+
+@pytest.fixture
+def token(user) -> str:
+    return ApiToken.issue(user=user, name="tests")[1]
+
+
+@pytest.fixture
+def api(token) -> Client:
+    """A script's view of the API: alice's token on every request."""
+    return Client(headers={"Authorization": f"Bearer {token}"})
+
+
+@pytest.fixture
+def bob_api(other_user) -> Client:
+    return Client(headers={"Authorization": f"Bearer {ApiToken.issue(user=other_user, name='tests')[1]}"})
 
 
 @pytest.fixture

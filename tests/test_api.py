@@ -11,22 +11,6 @@ from uploads import services
 from uploads.models import ApiToken, Upload
 
 
-@pytest.fixture
-def token(user) -> str:
-    return ApiToken.issue(user=user, name="tests")[1]
-
-
-@pytest.fixture
-def api(token) -> Client:
-    """A script's view of the API: alice's token on every request."""
-    return Client(headers={"Authorization": f"Bearer {token}"})
-
-
-@pytest.fixture
-def bob_api(other_user) -> Client:
-    return Client(headers={"Authorization": f"Bearer {ApiToken.issue(user=other_user, name='tests')[1]}"})
-
-
 def start(api, *, filename="notes.txt", content_type="text/plain", size=5):
     return api.post(
         "/api/uploads",

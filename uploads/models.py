@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from .validation import is_raster_image
+
 
 class UploadQuerySet(models.QuerySet):
     def owned_by(self, user) -> "UploadQuerySet":
@@ -78,7 +80,8 @@ class Upload(models.Model):
 
     @property
     def is_image(self) -> bool:
-        return self.content_type.startswith("image/")
+        """A bitmap image, safe to show as a thumbnail (SVG is not: it can carry script)."""
+        return is_raster_image(self.content_type)
 
 
 def _hash_token(raw: str) -> str:

@@ -18,7 +18,7 @@ from django.core import signing
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
-from django.utils.http import content_disposition_header, urlencode
+from django.utils.http import urlencode
 
 from .errors import (
     ContentTypeNotAllowed,
@@ -40,6 +40,7 @@ from .validation import (
     object_key,
     object_problem,
     require_allowed_type,
+    serving_for,
     size_problem,
     size_range,
     upload_folder,
@@ -141,7 +142,8 @@ def upload_start(
             max_size=max_size,
             expires_in=expires_in,
             acl=acl_for(public),
-            content_disposition=content_disposition_header(False, display_name),
+            # Stored with the object, so even its plain URL never shows a script-capable file inline.
+            content_disposition=serving_for(content_type, display_name).disposition,
             success_action_redirect=success_redirect,
         )
     return DirectUpload(upload=upload, url=post.url, fields=post.fields, expires_at=upload.expires_at)
@@ -210,7 +212,10 @@ def upload_fail(*, upload: Upload) -> Upload:
 def upload_download_url(
     *, upload: Upload, expires_in: int | None = None, download: bool = False, presigned: bool = True
 ) -> DownloadUrl:
-    """Return a presigned GET URL (or the plain URL of a public object) with the original name."""
+    """Return a presigned GET URL (or the plain URL of a public object) with the original name.
+
+    Only inline-safe types are shown in the browser; the rest download (see `serving_for`).
+    """
     if upload.status != Upload.Status.COMPLETE:
         raise UploadNotComplete(f"{upload.original_filename} has not been uploaded completely.")
     client = S3Client()
@@ -226,11 +231,12 @@ def upload_download_url(
         raise InvalidExpiration(
             f"The expiration must be between 1 and {settings.UPLOADS_URL_MAX_EXPIRATION} seconds."
         )
+    serving = serving_for(upload.content_type, upload.original_filename, download=download)
     url = client.presigned_get_url(
         key=upload.key,
         expires_in=expires_in,
-        content_type=upload.content_type,
-        content_disposition=content_disposition_header(download, upload.original_filename),
+        content_type=serving.content_type,
+        content_disposition=serving.disposition,
     )
     return DownloadUrl(
         url=url,

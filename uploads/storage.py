@@ -3,6 +3,7 @@
 from storages.backends.s3 import S3Storage
 
 from .s3 import client_config
+from .validation import guess_content_type, serving_for
 
 
 class UploadStorage(S3Storage):
@@ -10,3 +11,12 @@ class UploadStorage(S3Storage):
 
     def get_default_settings(self):
         return {**super().get_default_settings(), "client_config": client_config()}
+
+    def url(self, name, parameters=None, expire=None, http_method=None):
+        """A presigned URL that, like the app's own, never shows a script-capable file inline."""
+        serving = serving_for(guess_content_type(name), name.rsplit("/", 1)[-1])
+        safe = {
+            "ResponseContentType": serving.content_type,
+            "ResponseContentDisposition": serving.disposition,
+        }
+        return super().url(name, {**safe, **(parameters or {})}, expire, http_method)
