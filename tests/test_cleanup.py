@@ -285,3 +285,25 @@ def test_multipart_uploads_outside_the_uploads_root_are_kept(s3):
     run()
 
     assert len(list(s3.iter_multipart_uploads(prefix="backups/"))) == 1
+
+
+# --- Interrupted deletes ----------------------------------------------------------------------
+
+
+def test_cleanup_finishes_a_delete_a_crash_interrupted(s3, upload_factory):
+    upload = upload_factory(status=Upload.Status.DELETING, body=b"half deleted")
+
+    output = run()
+
+    assert "1 interrupted deletes finished" in output
+    assert not Upload.objects.filter(pk=upload.pk).exists()
+    assert s3.head(upload.key) is None
+
+
+def test_cleanup_keeps_a_deleting_record_while_the_store_is_down(s3_down, upload_factory):
+    upload = upload_factory(status=Upload.Status.DELETING)
+
+    with pytest.raises(CommandError, match="could not be reached"):
+        run()
+
+    assert Upload.objects.filter(pk=upload.pk, status=Upload.Status.DELETING).exists()

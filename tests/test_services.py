@@ -9,6 +9,7 @@ from uploads.errors import (
     InvalidFilename,
     InvalidSize,
     ObjectMissing,
+    ObjectSizeMismatch,
     ObjectTooLarge,
     ObjectTypeMismatch,
     StorageUnavailable,
@@ -280,3 +281,65 @@ def test_delete_keeps_the_record_when_s3_fails(s3_down, upload_factory):
         services.upload_delete(upload=upload)
 
     assert Upload.objects.filter(pk=upload.pk).exists()
+
+
+# --- Record fate under races and outages ------------------------------------------------------
+
+
+def test_complete_fails_a_truncated_object_that_is_smaller_than_declared(s3, upload_factory):
+    upload = upload_factory(content_type="text/plain", max_size=1000, expected_size=1000, body=b"x" * 10)
+
+    with pytest.raises(ObjectSizeMismatch):
+        services.upload_complete(upload=upload)
+
+    assert Upload.objects.get(pk=upload.pk).status == Upload.Status.FAILED
+    assert s3.head(upload.key) is None
+
+
+def test_start_records_the_declared_size_for_complete_to_check(s3, user):
+    direct = services.upload_start(owner=user, filename="a.txt", content_type="text/plain", size=42)
+
+    assert direct.upload.expected_size == 42
+
+
+def test_failing_never_flips_an_upload_another_process_completed(s3, upload_factory):
+    upload = upload_factory(status=Upload.Status.COMPLETE, body=b"valid")
+    upload.status = Upload.Status.PENDING  # this process still holds a stale copy
+
+    settled = services.upload_fail(upload=upload)
+
+    assert settled.status == Upload.Status.COMPLETE
+    assert s3.head(upload.key) is not None
+
+
+def test_complete_racing_a_delete_answers_not_found(s3, upload_factory):
+    upload = upload_factory(content_type="text/plain", body=b"hello")
+    Upload.objects.filter(pk=upload.pk).delete()  # another request deleted it meanwhile
+
+    with pytest.raises(UploadNotFound):
+        services.upload_complete(upload=upload)
+
+
+def test_a_delete_interrupted_by_an_outage_leaves_the_record_marked_deleting(s3_down, upload_factory):
+    upload = upload_factory(status=Upload.Status.COMPLETE)
+
+    with pytest.raises(StorageUnavailable):
+        services.upload_delete(upload=upload)
+
+    assert Upload.objects.get(pk=upload.pk).status == Upload.Status.DELETING
+
+
+def test_a_deleting_upload_hands_out_no_download_link(s3, upload_factory):
+    upload = upload_factory(status=Upload.Status.DELETING, body=b"x")
+
+    with pytest.raises(UploadNotComplete):
+        services.upload_download_url(upload=upload)
+
+
+def test_deleting_again_finishes_an_interrupted_delete(s3, upload_factory):
+    upload = upload_factory(status=Upload.Status.DELETING, body=b"x")
+
+    services.upload_delete(upload=upload)
+
+    assert not Upload.objects.filter(pk=upload.pk).exists()
+    assert s3.head(upload.key) is None

@@ -39,6 +39,7 @@ class CleanupReport:
     failed: int = 0  # pending, and the file never arrived or broke the rules
     skipped: int = 0  # locked or finished meanwhile by another run
     orphans_deleted: int = 0
+    deletes_finished: int = 0  # deletes a crash or an outage interrupted
     multipart_aborted: int = 0
     errors: list[str] = field(default_factory=list)
 
@@ -47,6 +48,7 @@ class CleanupReport:
         return (
             f"{'Dry run: ' if self.dry_run else ''}{self.completed} stale uploads {would}completed, "
             f"{self.failed} {would}marked failed, {self.orphans_deleted} orphan objects {would}deleted, "
+            f"{self.deletes_finished} interrupted deletes {would}finished, "
             f"{self.multipart_aborted} multipart uploads {would}aborted, {self.skipped} skipped, "
             f"{len(self.errors)} errors."
         )
@@ -90,6 +92,7 @@ class CleanupRun:
         self.client = S3Client(timeouts="batch")
 
     def run(self) -> CleanupReport:
+        self.finish_deletes()
         self.settle_stale_uploads()
         self.abort_stale_multipart_uploads()
         if self.orphans:
@@ -125,7 +128,9 @@ class CleanupRun:
                 rows = rows.select_for_update(skip_locked=True)
             # Plain tuples, not model instances: an instance that has touched its FileField is a
             # reference cycle, and thousands of those wait for the cycle collector.
-            claimed = list(rows.values_list("pk", "file", "max_size", "content_type", named=True))
+            claimed = list(
+                rows.values_list("pk", "file", "max_size", "expected_size", "content_type", named=True)
+            )
             infos = list(pool.map(lambda row: self.client.head(row.file), claimed))
             now = timezone.now()
             completed, failed_ids, invalid_keys = [], [], []
@@ -157,6 +162,28 @@ class CleanupRun:
         self.report.skipped += len(upload_ids) - len(claimed)
         self.report.completed += len(completed)
         self.report.failed += len(failed_ids)
+
+    # --- Interrupted deletes -----------------------------------------------------------------
+
+    def finish_deletes(self) -> None:
+        """Delete the objects, then the records, of uploads a crash or an outage left `deleting`.
+
+        Deleting is idempotent, so racing the request that started it does no harm.
+        """
+        deleting = Upload.objects.filter(status=Upload.Status.DELETING).values_list("pk", "file")
+        for batch in _pages(deleting.iterator(chunk_size=DELETE_BATCH_SIZE), size=DELETE_BATCH_SIZE):
+            if self.dry_run:
+                self.report.deletes_finished += len(batch)
+                continue
+            try:
+                refused = set(self.client.delete_many([key for _, key in batch]))
+            except StorageUnavailable as e:
+                self.report.errors.append(str(e))
+                return
+            self._refused(sorted(refused))
+            done = [pk for pk, key in batch if key not in refused]
+            Upload.objects.filter(pk__in=done, status=Upload.Status.DELETING).delete()
+            self.report.deletes_finished += len(done)
 
     # --- Multipart uploads -------------------------------------------------------------------
 

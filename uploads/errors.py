@@ -70,6 +70,11 @@ class ObjectTooLarge(ObjectInvalid):
     default_message = "The stored file is larger than allowed."
 
 
+class ObjectSizeMismatch(ObjectInvalid):
+    code = "object_size_mismatch"
+    default_message = "The stored file's size differs from the declared one."
+
+
 class ObjectEmpty(ObjectInvalid):
     code = "object_empty"
     default_message = "The stored file is empty."

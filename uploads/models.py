@@ -26,6 +26,9 @@ class Upload(models.Model):
         PENDING = "pending", "Pending"
         COMPLETE = "complete", "Complete"
         FAILED = "failed", "Failed"
+        # Its object is being deleted; the row goes once the object has (cleanup finishes a
+        # delete a crash interrupted).
+        DELETING = "deleting", "Deleting"
 
     # The seed's names.
     STATUS_PENDING = Status.PENDING
@@ -45,6 +48,9 @@ class Upload(models.Model):
     original_filename = models.CharField(max_length=255)
     content_type = models.CharField(max_length=255)
     max_size = models.PositiveBigIntegerField(help_text="Largest size the policy allows, in bytes.")
+    expected_size = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="Exact size the client declared and the policy pinned, if any."
+    )
     size = models.PositiveBigIntegerField(null=True, blank=True, help_text="Size reported by S3.")
     etag = models.CharField(max_length=128, blank=True, help_text="ETag reported by S3.")
     public = models.BooleanField(default=False)
@@ -65,7 +71,7 @@ class Upload(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(status__in=["pending", "complete", "failed"]),
+                condition=models.Q(status__in=["pending", "complete", "failed", "deleting"]),
                 name="upload_status_valid",
             ),
             models.CheckConstraint(condition=models.Q(max_size__gt=0), name="upload_max_size_positive"),

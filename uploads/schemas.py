@@ -11,7 +11,7 @@ from ninja import Field, Schema
 from .models import Upload
 
 MAX_PAGE_SIZE = 100
-StatusName = Literal["pending", "complete", "failed"]
+StatusName = Literal["pending", "complete", "failed", "deleting"]
 
 
 class ErrorOut(Schema):

@@ -132,6 +132,7 @@ def upload_start(
             original_filename=display_name,
             content_type=content_type,
             max_size=max_size,
+            expected_size=size,
             public=public,
             expires_at=timezone.now() + timedelta(seconds=expires_in),
         )
@@ -170,43 +171,69 @@ def upload_complete(*, upload: Upload) -> Upload:
     """
     if upload.status == Upload.Status.COMPLETE:
         return upload
-    if upload.status == Upload.Status.FAILED:
-        raise UploadFailed()
+    if upload.status != Upload.Status.PENDING:
+        raise _settled_error(upload.status, upload.pk)
 
     info = S3Client().head(upload.key)  # StorageUnavailable leaves the record as it was
     if info is None:
         raise ObjectMissing(f"{upload.original_filename} has not arrived in storage yet.")
     problem = object_problem(upload, size=info.size, content_type=info.content_type)
     if problem is not None:
-        upload_fail(upload=upload)
+        if upload_fail(upload=upload).status == Upload.Status.COMPLETE:
+            return upload  # another process completed it first: its verdict stands
         raise problem
 
-    # One conditional UPDATE: only a pending upload completes, whoever else is settling it.
     now = timezone.now()
     fields = {"status": Upload.Status.COMPLETE, "size": info.size, "etag": info.etag, "completed_at": now}
-    if Upload.objects.filter(pk=upload.pk, status=Upload.Status.PENDING).update(**fields):
-        for name, value in fields.items():
-            setattr(upload, name, value)
+    if _settle_pending(upload, **fields):
         return upload
-    # A concurrent complete or cleanup settled it first.
-    settled = Upload.objects.filter(pk=upload.pk).first()
-    if settled is None:
-        raise UploadNotFound(f"No upload with id {upload.pk}.")
-    if settled.status == Upload.Status.FAILED:
-        raise UploadFailed()
+    # A concurrent complete, cleanup or delete settled it first.
+    settled = _reload(upload)
+    if settled.status != Upload.Status.COMPLETE:
+        raise _settled_error(settled.status, upload.pk)
     return settled
 
 
 def upload_fail(*, upload: Upload) -> Upload:
-    """Mark the upload failed and delete whatever object arrived for it."""
-    upload.status = Upload.Status.FAILED
-    upload.save(update_fields=["status"])
+    """Mark a pending upload failed and delete whatever object arrived for it.
+
+    An upload another process settled (completed, failed or is deleting) is never flipped:
+    the upload is returned as that process left it.
+    """
+    if not _settle_pending(upload, status=Upload.Status.FAILED):
+        return _reload(upload)
     try:
         S3Client().delete(upload.key)
     except StorageUnavailable:
         # cleanup_uploads --orphans deletes it later: a failed record doesn't protect its object.
         logger.warning("Could not delete the object of failed upload %s", upload.pk)
     return upload
+
+
+# --- Record fate: every change of status is conditional, so racing processes never undo each
+# other (a settled upload stays settled; a deleting one only goes away).
+
+
+def _settle_pending(upload: Upload, **fields: Any) -> bool:
+    """Apply `fields` if the upload is still pending; say whether it was."""
+    if not Upload.objects.filter(pk=upload.pk, status=Upload.Status.PENDING).update(**fields):
+        return False
+    for name, value in fields.items():
+        setattr(upload, name, value)
+    return True
+
+
+def _reload(upload: Upload) -> Upload:
+    settled = Upload.objects.filter(pk=upload.pk).first()
+    if settled is None or settled.status == Upload.Status.DELETING:
+        raise UploadNotFound(f"No upload with id {upload.pk}.")
+    return settled
+
+
+def _settled_error(status: str, upload_id) -> UploadError:
+    if status == Upload.Status.FAILED:
+        return UploadFailed()
+    return UploadNotFound(f"No upload with id {upload_id}.")
 
 
 def upload_download_url(
@@ -247,9 +274,14 @@ def upload_download_url(
 
 
 def upload_delete(*, upload: Upload) -> None:
-    """Delete the object, then the record; if S3 fails, the record stays and the error says so."""
+    """Delete the upload: mark it deleting, delete its object, then the record.
+
+    If S3 fails, the record stays (marked deleting, so nothing hands out its link) and the error
+    says so; deleting again, or cleanup, finishes the job. A missing object is not an error.
+    """
+    Upload.objects.filter(pk=upload.pk).update(status=Upload.Status.DELETING)
     S3Client().delete(upload.key)
-    upload.delete()
+    Upload.objects.filter(pk=upload.pk).delete()
 
 
 def upload_list(*, owner, status: str | None = None):

@@ -25,6 +25,7 @@ from .errors import (
     InvalidSize,
     ObjectEmpty,
     ObjectInvalid,
+    ObjectSizeMismatch,
     ObjectTooLarge,
     ObjectTypeMismatch,
     UploadTooLarge,
@@ -164,6 +165,7 @@ class Expected(Protocol):
     """What an upload promised: a record, or a row claimed by cleanup."""
 
     max_size: int
+    expected_size: int | None
     content_type: str
 
 
@@ -180,6 +182,11 @@ def object_problem(expected: Expected, *, size: int, content_type: str) -> Objec
     problem = size_problem(size=size, max_size=expected.max_size)
     if problem is not None:
         return problem
+    if expected.expected_size is not None and size != expected.expected_size:
+        # The policy pinned it; a store that didn't enforce that still gets no truncated file.
+        return ObjectSizeMismatch(
+            f"The stored file is {size} bytes, not the {expected.expected_size} declared."
+        )
     try:
         stored_type = clean_content_type(content_type)
     except InvalidContentType:
