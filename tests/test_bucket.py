@@ -4,6 +4,7 @@ import io
 import json
 
 import pytest
+from botocore.exceptions import ClientError
 from django.core.management import CommandError, call_command
 
 from uploads import bucket
@@ -152,3 +153,44 @@ def test_check_s3_reports_unreadable_cors_rules_in_one_line(configured, monkeypa
         call_command("check_s3", stdout=out)
 
     assert "FAIL cors: Storage refused to read the bucket's CORS rules (AccessDenied)." in out.getvalue()
+
+
+@pytest.fixture
+def store_without_public_access_block(s3, monkeypatch):
+    """A store that answers NotImplemented to PutPublicAccessBlock, as MinIO, SeaweedFS and R2 do."""
+
+    def not_implemented(**kwargs):
+        raise ClientError({"Error": {"Code": "NotImplemented"}}, "PutPublicAccessBlock")
+
+    monkeypatch.setattr(S3Client(timeouts="batch").client, "put_public_access_block", not_implemented)
+    return s3
+
+
+def test_configure_bucket_applies_the_parts_a_store_supports_and_names_the_others(
+    store_without_public_access_block,
+):
+    output = run("configure_bucket")
+
+    assert "unsupported public access block: not supported by this store" in output
+    assert store_without_public_access_block.get_lifecycle()[0]["ID"] == bucket.LIFECYCLE_RULE_ID
+    assert store_without_public_access_block.get_cors()[0]["ID"] == bucket.CORS_RULE_ID
+
+
+def test_configure_bucket_exits_non_zero_for_a_real_failure(s3, settings):
+    settings.AWS_STORAGE_BUCKET_NAME = "no-such-bucket"
+
+    with pytest.raises(
+        CommandError, match="Could not configure the bucket's cors, public access block, lifecycle"
+    ):
+        run("configure_bucket")
+
+
+def test_check_s3_skips_cors_on_a_store_without_the_cors_api(configured, monkeypatch):
+    def not_implemented(**kwargs):
+        raise ClientError({"Error": {"Code": "NotImplemented"}}, "GetBucketCors")
+
+    monkeypatch.setattr(S3Client(timeouts="batch").client, "get_bucket_cors", not_implemented)
+
+    output = run("check_s3")
+
+    assert "skip cors: not supported by this store" in output

@@ -19,11 +19,13 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
-from .errors import StorageUnavailable
+from .errors import NotSupportedByStore, StorageUnavailable
 
 logger = logging.getLogger("uploads.s3")
 
 NOT_FOUND_CODES = {"404", "NoSuchKey", "NotFound", "NoSuchBucket"}
+# What stores answer for an S3 API they don't implement.
+NOT_IMPLEMENTED_CODES = {"NotImplemented", "501", "XNotImplemented"}
 CREDENTIAL_CODES = {"403", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "Forbidden"}
 STORE_ERRORS = (ClientError, BotoCoreError, S3UploadFailedError)
 
@@ -119,6 +121,8 @@ def error_code(e: Exception) -> str:
 def unavailable(action: str, e: Exception) -> StorageUnavailable:
     """Turn any failure of S3 or the network into our one storage error, and log it."""
     code = error_code(e)
+    if code in NOT_IMPLEMENTED_CODES:
+        return NotSupportedByStore(f"Not supported by this store: {action} ({code}).")
     if code:
         logger.warning("S3 refused to %s: %s", action, code)
         return StorageUnavailable(f"Storage refused to {action} ({code}).")

@@ -13,7 +13,7 @@ import requests
 from django.conf import settings
 from django.utils import timezone
 
-from .errors import StorageUnavailable
+from .errors import NotSupportedByStore, StorageUnavailable
 from .s3 import S3Client
 from .validation import acl_for, object_key, uploads_root
 
@@ -27,6 +27,11 @@ class CheckResult:
     name: str
     ok: bool
     detail: str
+    skipped: bool = False  # the store can't answer this check; not a failure
+
+    @property
+    def label(self) -> str:
+        return "skip" if self.skipped else "ok  " if self.ok else "FAIL"
 
 
 def storage_checks() -> Iterator[CheckResult]:
@@ -73,6 +78,10 @@ def storage_checks() -> Iterator[CheckResult]:
 def _cors_check(client: S3Client) -> CheckResult:
     try:
         rules = client.get_cors()
+    except NotSupportedByStore:
+        return CheckResult(
+            "cors", True, "not supported by this store: set its CORS another way", skipped=True
+        )
     except StorageUnavailable as e:  # e.g. credentials without s3:GetBucketCORS
         return CheckResult("cors", False, str(e))
     missing = [origin for origin in settings.UPLOADS_CORS_ORIGINS if not _cors_allows_post(rules, origin)]
@@ -154,18 +163,52 @@ def bucket_settings(*, origins: list[str] | None = None, public: bool | None = N
     }
 
 
+@dataclass(frozen=True)
+class PartResult:
+    """One part of the bucket's configuration: applied, not supported by the store, or failed."""
+
+    name: str
+    outcome: str  # "applied", "unsupported" or "failed"
+    detail: str
+
+
 def bucket_configure(
     *, create: bool = False, origins: list[str] | None = None, public: bool | None = None
-) -> dict:
-    """Apply `bucket_settings` to the bucket, creating it first if asked; return what was applied."""
+) -> list[PartResult]:
+    """Apply each part of `bucket_settings` the store supports, creating the bucket first if asked.
+
+    A part the store doesn't implement is reported and skipped; a real failure (credentials, a
+    missing bucket, a refusal) is reported too, and the other parts are still tried.
+    """
     client = S3Client(timeouts="batch")
     wanted = bucket_settings(origins=origins, public=public)
     if create and not client.bucket_exists():
-        client.create_bucket()
-    client.put_cors(_merge_rules(client.get_cors(), wanted["cors"]))
-    client.put_public_access_block(block=wanted["block_public_access"])
-    client.put_lifecycle(_merge_rules(client.get_lifecycle(), wanted["lifecycle"]))
-    return wanted
+        client.create_bucket()  # without the bucket, every part would fail the same way
+    parts = {
+        "cors": (
+            lambda: client.put_cors(_merge_rules(client.get_cors(), wanted["cors"])),
+            f"POST from {', '.join(wanted['cors'][0]['AllowedOrigins'])}",
+        ),
+        "public access block": (
+            lambda: client.put_public_access_block(block=wanted["block_public_access"]),
+            "blocked" if wanted["block_public_access"] else "allowed",
+        ),
+        "lifecycle": (
+            lambda: client.put_lifecycle(_merge_rules(client.get_lifecycle(), wanted["lifecycle"])),
+            f"abort multipart uploads under {uploads_root()} after a day",
+        ),
+    }
+    results = []
+    for name, (apply, detail) in parts.items():
+        try:
+            apply()
+        except NotSupportedByStore:
+            results.append(PartResult(name, "unsupported", "not supported by this store"))
+        except StorageUnavailable as e:
+            results.append(PartResult(name, "failed", str(e)))
+        else:
+            results.append(PartResult(name, "applied", detail))
+    return results
 
 
 def _merge_rules(existing: list[dict[str, Any]], ours: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -90,6 +90,13 @@ class StorageUnavailable(UploadError):
     default_message = "The storage service could not be reached."
 
 
+class NotSupportedByStore(StorageUnavailable):
+    """The store does not implement this API (MinIO, SeaweedFS and R2 each lack some)."""
+
+    code = "not_supported_by_store"
+    default_message = "This store does not support that operation."
+
+
 class InvalidCleanupOption(UploadError):
     code = "invalid_cleanup_option"
     default_message = "A cleanup option would touch uploads that may still be in flight."

@@ -9,7 +9,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         failed = []
         for check in storage_checks():
-            self.stdout.write(f"{'ok  ' if check.ok else 'FAIL'} {check.name}: {check.detail}")
+            self.stdout.write(f"{check.label} {check.name}: {check.detail}")
             if not check.ok:
                 failed.append(check.name)
         if failed:

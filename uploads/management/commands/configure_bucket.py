@@ -20,10 +20,11 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(bucket.bucket_settings(), indent=2))
             return
         try:
-            applied = bucket.bucket_configure(create=create)
+            results = bucket.bucket_configure(create=create)
         except UploadError as e:
             raise CommandError(str(e)) from e
-        origins = ", ".join(applied["cors"][0]["AllowedOrigins"])
-        self.stdout.write(
-            f"Configured the bucket: CORS for {origins}; public access {'blocked' if applied['block_public_access'] else 'allowed'}."
-        )
+        for part in results:
+            self.stdout.write(f"{part.outcome:<11} {part.name}: {part.detail}")
+        failed = [part.name for part in results if part.outcome == "failed"]
+        if failed:
+            raise CommandError(f"Could not configure the bucket's {', '.join(failed)}.")
