@@ -10,7 +10,17 @@ import environ
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-env = environ.Env()
+
+class Env(environ.Env):
+    """django-environ, except that an empty value means "the default" (`X=` in a copied .env.example)."""
+
+    def get_value(self, var, cast=None, default=environ.Env.NOTSET, parse_default=False):
+        if default is not self.NOTSET and self.ENVIRON.get(var, None) == "":
+            return self.parse_value(default, cast) if parse_default else default
+        return super().get_value(var, cast=cast, default=default, parse_default=parse_default)
+
+
+env = Env()
 environ.Env.read_env(BASE_DIR / ".env")
 
 # --- Core -----------------------------------------------------------------------------------

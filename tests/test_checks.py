@@ -57,3 +57,35 @@ def test_manage_check_fails_with_a_clear_message(settings):
 
     with pytest.raises(SystemCheckError, match="AWS_STORAGE_BUCKET_NAME is not set"):
         call_command("check")
+
+
+def test_it_reports_an_unknown_addressing_style_by_its_setting_name(settings):
+    settings.AWS_S3_ADDRESSING_STYLE = ""
+
+    messages = checks.check_s3_settings(None)
+
+    assert "uploads.E005" in ids(messages)
+    assert "AWS_S3_ADDRESSING_STYLE" in next(m.msg for m in messages if m.id == "uploads.E005")
+
+
+def test_it_reports_a_region_that_is_not_a_region_name(settings):
+    settings.AWS_S3_REGION_NAME = "US East (N. Virginia)"
+
+    assert "uploads.E004" in ids(checks.check_s3_settings(None))
+
+
+def test_it_reports_a_cors_origin_with_a_path(settings):
+    settings.UPLOADS_CORS_ORIGINS = ["https://example.com/uploads"]
+
+    assert "uploads.E007" in ids(checks.check_s3_settings(None))
+
+
+def test_an_empty_value_in_the_environment_means_the_default(monkeypatch):
+    from project.settings import Env
+
+    monkeypatch.setenv("AWS_S3_ADDRESSING_STYLE", "")
+    monkeypatch.setenv("UPLOADS_MAX_FILE_SIZE", "")
+
+    env = Env()
+    assert env.str("AWS_S3_ADDRESSING_STYLE", default="path") == "path"
+    assert env.int("UPLOADS_MAX_FILE_SIZE", default=5) == 5

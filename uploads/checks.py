@@ -1,5 +1,6 @@
 """System checks: missing or inconsistent settings are reported at startup, not on a request."""
 
+import re
 from urllib.parse import urlparse
 
 from django.conf import settings
@@ -7,6 +8,9 @@ from django.core import checks
 
 from .validation import MIME_TYPE_PATTERN
 
+REGION = re.compile(r"[a-z]{2}(-[a-z0-9]+)+-\d+|auto|[a-z0-9-]{2,32}")
+ADDRESSING_STYLES = ("path", "virtual", "auto")
+CHECKSUM_MODES = ("when_required", "when_supported")
 # S3 accepts at most 5 GB in one POST.
 S3_MAX_POST_SIZE = 5 * 1024**3
 # SigV4 presigned URLs live at most seven days.
@@ -41,8 +45,39 @@ def check_s3_settings(app_configs, **kwargs) -> list[checks.CheckMessage]:
                 id="uploads.E003",
             )
         )
-    if not settings.AWS_S3_REGION_NAME:
-        errors.append(checks.Error("AWS_REGION is empty.", id="uploads.E004"))
+    if not REGION.fullmatch(settings.AWS_S3_REGION_NAME or ""):
+        errors.append(
+            checks.Error(
+                f"AWS_REGION {settings.AWS_S3_REGION_NAME!r} is not a region name.",
+                hint="For example us-east-1, eu-central-1, or auto for Cloudflare R2.",
+                id="uploads.E004",
+            )
+        )
+    if settings.AWS_S3_ADDRESSING_STYLE not in ADDRESSING_STYLES:
+        errors.append(
+            checks.Error(
+                f"AWS_S3_ADDRESSING_STYLE {settings.AWS_S3_ADDRESSING_STYLE!r} is not one of {', '.join(ADDRESSING_STYLES)}.",
+                hint="Leave it empty for the default: path with AWS_S3_ENDPOINT_URL, else virtual.",
+                id="uploads.E005",
+            )
+        )
+    if settings.UPLOADS_S3_CHECKSUMS not in CHECKSUM_MODES:
+        errors.append(
+            checks.Error(
+                f"UPLOADS_S3_CHECKSUMS {settings.UPLOADS_S3_CHECKSUMS!r} is not one of {', '.join(CHECKSUM_MODES)}.",
+                id="uploads.E006",
+            )
+        )
+    for origin in settings.UPLOADS_CORS_ORIGINS:
+        parsed = urlparse(origin)
+        if parsed.scheme not in {"http", "https"} or not parsed.netloc or parsed.path not in {"", "/"}:
+            errors.append(
+                checks.Error(
+                    f"UPLOADS_CORS_ORIGINS has {origin!r}, which is not an origin.",
+                    hint="An origin is a scheme, a host and maybe a port: https://example.com",
+                    id="uploads.E007",
+                )
+            )
     return errors
 
 
