@@ -42,12 +42,14 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "corsheaders",
     "ninja",
     "uploads",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -187,6 +189,14 @@ UPLOADS_INLINE_TYPES = env.list(
 UPLOADS_CORS_ORIGINS = env.list(
     "UPLOADS_CORS_ORIGINS", default=["http://localhost:8000", "http://127.0.0.1:8000"]
 )
+
+# --- Cross-origin API use ---------------------------------------------------------------------
+
+# Other sites' pages (a separate front end, Uppy on its own origin) that may call /api/. Off by
+# default; they authenticate with a bearer token, never this site's cookies.
+CORS_ALLOWED_ORIGINS = env.list("UPLOADS_API_CORS_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_CREDENTIALS = False
 
 # --- Logging --------------------------------------------------------------------------------
 
