@@ -130,6 +130,10 @@ AWS_REGION = env.str("AWS_REGION", default="us-east-1")
 AWS_S3_REGION_NAME = AWS_REGION
 # Set for S3-compatible stores (MinIO, R2, the embedded server of `make run`).
 AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default="") or None
+# Where browsers reach the store, when not where the server does (e.g. the server uses
+# http://s3:9000 inside a container network, browsers https://files.example.com): URLs handed to
+# browsers are signed for this host. The proxy in front must pass the Host header through.
+UPLOADS_PUBLIC_ENDPOINT_URL = env.str("UPLOADS_PUBLIC_ENDPOINT_URL", default="") or None
 # Path-style addressing works with every S3-compatible endpoint; AWS itself prefers virtual.
 AWS_S3_ADDRESSING_STYLE = env.str(
     "AWS_S3_ADDRESSING_STYLE", default="path" if AWS_S3_ENDPOINT_URL else "virtual"

@@ -167,3 +167,15 @@ def test_django_storages_uses_the_apps_boto3_configuration(s3, settings):
         settings.UPLOADS_S3_READ_TIMEOUT,
     )
     assert config.retries["total_max_attempts"] == settings.UPLOADS_S3_MAX_ATTEMPTS
+
+
+def test_urls_for_browsers_are_signed_for_the_public_endpoint(s3, settings):
+    settings.UPLOADS_PUBLIC_ENDPOINT_URL = "https://files.example.com"
+
+    client = S3Client()
+
+    assert client.presigned_get_url(key="k", expires_in=60).startswith("https://files.example.com/")
+    assert client.presigned_post(key="k", min_size=1, max_size=1, expires_in=60).url.startswith(
+        "https://files.example.com/"
+    )
+    assert client.client.meta.endpoint_url == settings.AWS_S3_ENDPOINT_URL  # the server's own way in

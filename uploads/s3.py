@@ -7,7 +7,7 @@ others return dataclasses and raise `StorageUnavailable` for every failure of S3
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal
@@ -94,7 +94,12 @@ class S3Client:
         self.region = connection.region
         self.endpoint_url = connection.endpoint_url
         self.client = boto3_client(connection)
-        self._unsigned_client = boto3_client(connection, signed=False)
+        # URLs for browsers are signed for the host browsers reach (SigV4 signs the host), which
+        # may differ from the one the server uses (`http://s3:9000` inside a container network).
+        public = settings.UPLOADS_PUBLIC_ENDPOINT_URL
+        browser_side = replace(connection, endpoint_url=public) if public and not endpoint_url else connection
+        self._signer = boto3_client(browser_side)
+        self._unsigned_client = boto3_client(browser_side, signed=False)
 
     # --- The seed's interface: result dicts, never exceptions ------------------------------
 
@@ -246,7 +251,7 @@ class S3Client:
         conditions: list[Any] = [{name: value} for name, value in fields.items()]
         conditions.append(["content-length-range", min_size, max_size])
         with storage_errors("sign the upload"):
-            post = self.client.generate_presigned_post(
+            post = self._signer.generate_presigned_post(
                 Bucket=self.bucket_name,
                 Key=key,
                 Fields=fields,
@@ -270,7 +275,7 @@ class S3Client:
         if content_disposition:
             params["ResponseContentDisposition"] = content_disposition
         with storage_errors("sign the download"):
-            return self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in)
+            return self._signer.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in)
 
     def object_url(self, key: str) -> str:
         """Return the plain (unsigned) URL of an object, readable only if the object is public."""

@@ -2,7 +2,7 @@
 
 from storages.backends.s3 import S3Storage
 
-from .s3 import client_config
+from .s3 import S3Client, client_config
 from .validation import guess_content_type, serving_for
 
 
@@ -13,10 +13,12 @@ class UploadStorage(S3Storage):
         return {**super().get_default_settings(), "client_config": client_config()}
 
     def url(self, name, parameters=None, expire=None, http_method=None):
-        """A presigned URL that, like the app's own, never shows a script-capable file inline."""
+        """A presigned GET signed like the app's own links: for the browsers' endpoint, and never
+        showing a script-capable file inline."""
         serving = serving_for(guess_content_type(name), name.rsplit("/", 1)[-1])
-        safe = {
-            "ResponseContentType": serving.content_type,
-            "ResponseContentDisposition": serving.disposition,
-        }
-        return super().url(name, {**safe, **(parameters or {})}, expire, http_method)
+        return S3Client().presigned_get_url(
+            key=name,
+            expires_in=expire or self.querystring_expire,
+            content_type=serving.content_type,
+            content_disposition=serving.disposition,
+        )
