@@ -161,6 +161,9 @@ STORAGES = {
 
 # --- Uploads --------------------------------------------------------------------------------
 
+# "post": a presigned POST policy (AWS S3, MinIO, SeaweedFS). "put": a presigned PUT, for stores
+# without POST policies (Cloudflare R2); the page's no-JavaScript form needs "post".
+UPLOADS_UPLOAD_METHOD = env.str("UPLOADS_UPLOAD_METHOD", default="post")
 UPLOADS_MAX_FILE_SIZE = env.int("UPLOADS_MAX_FILE_SIZE", default=100 * 1024 * 1024)
 UPLOADS_KEY_PREFIX = env.str("UPLOADS_KEY_PREFIX", default="uploads")
 # Patterns such as "image/*"; "*/*" allows every type.

@@ -131,6 +131,16 @@ def upload_factory(db, put_object):
 
 
 @pytest.fixture
+def put_to_s3():
+    """PUT a body to a presigned URL with the headers it was signed with, as a browser's XHR does."""
+
+    def put(url: str, headers: dict, body: bytes):
+        return requests.put(url, data=body, headers=headers, timeout=30)
+
+    return put
+
+
+@pytest.fixture
 def post_to_s3():
     """POST a file to S3 the way a browser form does: the signed fields, then the file."""
 

@@ -35,10 +35,22 @@ def test_start_answers_201_with_what_a_client_needs_to_post_the_file(s3, api, us
 
     assert response.status_code == 201
     body = response.json()
-    assert set(body) == {"id", "url", "fields", "key", "expires_at", "max_size"}
+    assert set(body) == {"id", "method", "url", "fields", "headers", "key", "expires_at", "max_size"}
+    assert (body["method"], body["headers"]) == ("POST", {})
     assert body["fields"]["key"] == body["key"]
     assert body["max_size"] == 5
     assert Upload.objects.get(pk=body["id"]).owner == user
+
+
+def test_start_answers_a_presigned_put_when_the_store_takes_no_post_policies(s3, api, settings, put_to_s3):
+    settings.UPLOADS_UPLOAD_METHOD = "put"
+
+    body = start(api, filename="notes.txt", content_type="text/plain", size=5).json()
+    stored = put_to_s3(body["url"], body["headers"], b"hello")
+
+    assert (body["method"], body["fields"]) == ("PUT", {})
+    assert body["headers"]["Content-Type"] == "text/plain"
+    assert stored.status_code == 200
 
 
 def test_start_refuses_a_declared_size_over_the_limit_with_413(s3, api, settings):

@@ -1,3 +1,5 @@
+from urllib.parse import parse_qs, urlparse
+
 import pytest
 import requests
 
@@ -343,3 +345,25 @@ def test_deleting_again_finishes_an_interrupted_delete(s3, upload_factory):
 
     assert not Upload.objects.filter(pk=upload.pk).exists()
     assert s3.head(upload.key) is None
+
+
+# --- Presigned PUT, for stores without POST policies --------------------------------------------
+
+
+def test_a_put_upload_pins_type_length_and_no_overwrite_in_its_signature(s3, user, settings):
+    settings.UPLOADS_UPLOAD_METHOD = "put"
+
+    direct = services.upload_start(owner=user, filename="a.png", content_type="image/png", size=123)
+    signed = parse_qs(urlparse(direct.url).query)["X-Amz-SignedHeaders"][0].split(";")
+
+    assert {"content-type", "content-length", "if-none-match", "x-amz-acl"} <= set(signed)
+
+
+def test_a_put_upload_completes_like_a_posted_one(s3, user, settings, put_to_s3):
+    settings.UPLOADS_UPLOAD_METHOD = "put"
+    direct = services.upload_start(owner=user, filename="a.txt", content_type="text/plain", size=5)
+
+    put_to_s3(direct.url, direct.headers, b"hello")
+    upload = services.upload_complete(upload=direct.upload)
+
+    assert (upload.status, upload.size) == (Upload.Status.COMPLETE, 5)

@@ -144,8 +144,8 @@ def bucket_settings(*, origins: list[str] | None = None, public: bool | None = N
             {
                 "ID": CORS_RULE_ID,
                 "AllowedOrigins": list(origins),
-                # POST for uploads; GET and HEAD for downloads and thumbnails.
-                "AllowedMethods": ["GET", "HEAD", "POST"],
+                # POST (or PUT) for uploads; GET and HEAD for downloads and thumbnails.
+                "AllowedMethods": ["GET", "HEAD", "POST", "PUT"],
                 "AllowedHeaders": ["*"],
                 "ExposeHeaders": ["ETag", "Location"],
                 "MaxAgeSeconds": 3000,

@@ -68,6 +68,13 @@ def check_s3_settings(app_configs, **kwargs) -> list[checks.CheckMessage]:
                 id="uploads.E006",
             )
         )
+    if settings.UPLOADS_UPLOAD_METHOD not in ("post", "put"):
+        errors.append(
+            checks.Error(
+                f"UPLOADS_UPLOAD_METHOD {settings.UPLOADS_UPLOAD_METHOD!r} is not post or put.",
+                id="uploads.E008",
+            )
+        )
     for origin in settings.UPLOADS_CORS_ORIGINS:
         parsed = urlparse(origin)
         if parsed.scheme not in {"http", "https"} or not parsed.netloc or parsed.path not in {"", "/"}:

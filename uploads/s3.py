@@ -53,11 +53,13 @@ class MultipartUpload:
 
 
 @dataclass(frozen=True)
-class PresignedPost:
-    """A signed POST policy: a form POSTs `fields`, then the file, to `url`."""
+class PresignedUpload:
+    """A signed upload request: POST `fields` then the file (a form), or PUT the body with `headers`."""
 
+    method: Literal["POST", "PUT"]
     url: str
     fields: dict[str, str]
+    headers: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -233,7 +235,7 @@ class S3Client:
         acl: str = "",
         content_disposition: str = "",
         success_action_redirect: str = "",
-    ) -> PresignedPost:
+    ) -> PresignedUpload:
         """Sign a POST policy that pins the key, the size range, the type and every field.
 
         A key ending in `${filename}` pins only its folder: S3 puts the file's name there.
@@ -258,7 +260,37 @@ class S3Client:
                 Conditions=conditions,
                 ExpiresIn=expires_in,
             )
-        return PresignedPost(url=post["url"], fields=post["fields"])
+        return PresignedUpload("POST", post["url"], post["fields"], {})
+
+    def presigned_put(
+        self,
+        *,
+        key: str,
+        content_type: str,
+        size: int | None,
+        expires_in: int,
+        acl: str = "",
+        content_disposition: str = "",
+    ) -> PresignedUpload:
+        """Sign a PUT for stores without POST policies; the signature pins every header sent.
+
+        SigV4 signs Content-Type, Content-Length (the exact size, when known), the disposition,
+        the ACL and `If-None-Match: *`, so the store refuses another type or size, and a store
+        with conditional writes refuses to replace an existing object.
+        """
+        headers = {"Content-Type": content_type, "If-None-Match": "*"}
+        params: dict[str, Any] = {"ContentType": content_type, "IfNoneMatch": "*"}
+        if size is not None:
+            params["ContentLength"] = size  # the browser sends it; it can't be set by script
+        if content_disposition:
+            params["ContentDisposition"] = headers["Content-Disposition"] = content_disposition
+        if acl:
+            params["ACL"] = headers["x-amz-acl"] = acl
+        with storage_errors("sign the upload"):
+            url = self._signer.generate_presigned_url(
+                "put_object", Params={"Bucket": self.bucket_name, "Key": key, **params}, ExpiresIn=expires_in
+            )
+        return PresignedUpload("PUT", url, {}, headers)
 
     def presigned_get_url(
         self,

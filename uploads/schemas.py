@@ -27,8 +27,13 @@ class UploadIn(Schema):
 
 class DirectUploadOut(Schema):
     id: UUID
-    url: str = Field(..., description="POST the fields and then the file (as `file`) here.")
+    method: Literal["POST", "PUT"] = Field(
+        ...,
+        description="POST: a multipart form of `fields`, then the file as `file`. PUT: the file as the body, with `headers`.",
+    )
+    url: str
     fields: dict[str, str]
+    headers: dict[str, str]
     key: str
     expires_at: datetime
     max_size: int

@@ -61,8 +61,10 @@ class DirectUpload:
     """What a browser needs to POST one file straight to S3 (the API's DirectUploadOut)."""
 
     upload: Upload
+    method: str  # "POST" (a form: `fields`, then the file) or "PUT" (the body, with `headers`)
     url: str
     fields: dict[str, str]
+    headers: dict[str, str]
     expires_at: datetime
 
     @property
@@ -110,10 +112,11 @@ def upload_start(
     public: bool = False,
     success_redirect: str = "",
 ) -> DirectUpload:
-    """Record a pending upload and sign a POST policy for exactly that key, type and size.
+    """Record a pending upload and sign an upload of exactly that key, type and size.
 
     `size` is the size the client declares (pinned exactly); `max_size` an upper bound for when
-    the size isn't known yet. Without either, the site's UPLOADS_MAX_FILE_SIZE applies.
+    the size isn't known yet. Without either, the site's UPLOADS_MAX_FILE_SIZE applies. The
+    upload is a POST policy, or a presigned PUT for stores without them (UPLOADS_UPLOAD_METHOD).
     """
     display_name = clean_filename(filename)
     content_type = clean_content_type(content_type)
@@ -136,18 +139,29 @@ def upload_start(
             public=public,
             expires_at=timezone.now() + timedelta(seconds=expires_in),
         )
-        post = S3Client().presigned_post(
-            key=key,
-            content_type=content_type,
-            min_size=min_size,
-            max_size=max_size,
-            expires_in=expires_in,
-            acl=acl_for(public),
+        pinned = {
+            "key": key,
+            "content_type": content_type,
+            "expires_in": expires_in,
+            "acl": acl_for(public),
             # Stored with the object, so even its plain URL never shows a script-capable file inline.
-            content_disposition=serving_for(content_type, display_name).disposition,
-            success_action_redirect=success_redirect,
-        )
-    return DirectUpload(upload=upload, url=post.url, fields=post.fields, expires_at=upload.expires_at)
+            "content_disposition": serving_for(content_type, display_name).disposition,
+        }
+        if settings.UPLOADS_UPLOAD_METHOD == "put":
+            # Without a declared size, complete still refuses an object over max_size.
+            signed = S3Client().presigned_put(**pinned, size=size)
+        else:
+            signed = S3Client().presigned_post(
+                **pinned, min_size=min_size, max_size=max_size, success_action_redirect=success_redirect
+            )
+    return DirectUpload(
+        upload=upload,
+        method=signed.method,
+        url=signed.url,
+        fields=signed.fields,
+        headers=signed.headers,
+        expires_at=upload.expires_at,
+    )
 
 
 def upload_get(*, upload_id: Any, owner=None) -> Upload:

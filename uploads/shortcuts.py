@@ -41,6 +41,8 @@ def get_direct_upload_form_data(
         "success": True,
         "form_url": direct.url,
         "form_fields": direct.fields,
+        "method": direct.method,  # "POST", unless UPLOADS_UPLOAD_METHOD is put
+        "headers": direct.headers,
         "upload_id": str(direct.upload.pk),
         "object_key": direct.upload.key,
         "expires_at": direct.expires_at,
