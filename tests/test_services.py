@@ -179,25 +179,24 @@ def test_complete_rejects_upload_whose_object_is_missing(s3, upload_factory):
     assert upload.status == Upload.Status.PENDING
 
 
-def test_complete_fails_and_deletes_an_object_over_the_size_limit(s3, upload_factory):
-    upload = upload_factory(max_size=4, body=b"12345")
+@pytest.mark.parametrize(
+    ("declared", "error"),
+    [
+        ({"max_size": 4, "body": b"12345"}, ObjectTooLarge),
+        ({"content_type": "image/png", "body": b"<html>", "stored_type": "text/html"}, ObjectTypeMismatch),
+        ({"content_type": "text/plain", "expected_size": 1000, "body": b"x" * 10}, ObjectSizeMismatch),
+    ],
+    ids=["too large", "another type", "truncated"],
+)
+def test_complete_fails_the_upload_and_deletes_an_object_that_breaks_its_rules(
+    s3, upload_factory, declared, error
+):
+    upload = upload_factory(**declared)
 
-    with pytest.raises(ObjectTooLarge):
+    with pytest.raises(error):
         services.upload_complete(upload=upload)
 
-    upload.refresh_from_db()
-    assert upload.status == Upload.Status.FAILED
-    assert s3.head(upload.key) is None
-
-
-def test_complete_fails_and_deletes_an_object_of_another_type(s3, upload_factory):
-    upload = upload_factory(content_type="image/png", body=b"<html>", stored_type="text/html")
-
-    with pytest.raises(ObjectTypeMismatch):
-        services.upload_complete(upload=upload)
-
-    upload.refresh_from_db()
-    assert upload.status == Upload.Status.FAILED
+    assert Upload.objects.get(pk=upload.pk).status == Upload.Status.FAILED
     assert s3.head(upload.key) is None
 
 
@@ -286,16 +285,6 @@ def test_delete_keeps_the_record_when_s3_fails(s3_down, upload_factory):
 
 
 # --- Record fate under races and outages ------------------------------------------------------
-
-
-def test_complete_fails_a_truncated_object_that_is_smaller_than_declared(s3, upload_factory):
-    upload = upload_factory(content_type="text/plain", max_size=1000, expected_size=1000, body=b"x" * 10)
-
-    with pytest.raises(ObjectSizeMismatch):
-        services.upload_complete(upload=upload)
-
-    assert Upload.objects.get(pk=upload.pk).status == Upload.Status.FAILED
-    assert s3.head(upload.key) is None
 
 
 def test_start_records_the_declared_size_for_complete_to_check(s3, user):

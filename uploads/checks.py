@@ -1,6 +1,7 @@
 """System checks: missing or inconsistent settings are reported at startup, not on a request."""
 
 import re
+from collections.abc import Iterator
 from urllib.parse import urlparse
 
 from django.conf import settings
@@ -17,118 +18,100 @@ S3_MAX_POST_SIZE = 5 * 1024**3
 SIGV4_MAX_EXPIRATION = 7 * 24 * 3600
 
 
+Problem = tuple[str, str, str]  # (id, message, hint)
+
+
+def _errors(problems: Iterator[Problem]) -> list[checks.CheckMessage]:
+    return [
+        checks.Error(message, hint=hint or None, id=f"uploads.{code}") for code, message, hint in problems
+    ]
+
+
 @checks.register()
 def check_s3_settings(app_configs, **kwargs) -> list[checks.CheckMessage]:
-    errors = []
-    if not settings.AWS_STORAGE_BUCKET_NAME:
-        errors.append(
-            checks.Error(
-                "AWS_STORAGE_BUCKET_NAME is not set.",
-                hint="Set it in the environment or .env; `make run` sets it for the embedded S3.",
-                id="uploads.E001",
-            )
-        )
-    if bool(settings.AWS_ACCESS_KEY_ID) != bool(settings.AWS_SECRET_ACCESS_KEY):
-        errors.append(
-            checks.Error(
-                "Only one of AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY is set.",
-                hint="Set both, or neither to use the instance's role.",
-                id="uploads.E002",
-            )
-        )
-    endpoint = settings.AWS_S3_ENDPOINT_URL
-    if endpoint and (urlparse(endpoint).scheme not in {"http", "https"} or not urlparse(endpoint).netloc):
-        errors.append(
-            checks.Error(
-                f"AWS_S3_ENDPOINT_URL {endpoint!r} is not an http(s) URL.",
-                hint="For example http://127.0.0.1:9000",
-                id="uploads.E003",
-            )
-        )
-    if not REGION.fullmatch(settings.AWS_S3_REGION_NAME or ""):
-        errors.append(
-            checks.Error(
-                f"AWS_REGION {settings.AWS_S3_REGION_NAME!r} is not a region name.",
-                hint="For example us-east-1, eu-central-1, or auto for Cloudflare R2.",
-                id="uploads.E004",
-            )
-        )
-    if settings.AWS_S3_ADDRESSING_STYLE not in ADDRESSING_STYLES:
-        errors.append(
-            checks.Error(
-                f"AWS_S3_ADDRESSING_STYLE {settings.AWS_S3_ADDRESSING_STYLE!r} is not one of {', '.join(ADDRESSING_STYLES)}.",
-                hint="Leave it empty for the default: path with AWS_S3_ENDPOINT_URL, else virtual.",
-                id="uploads.E005",
-            )
-        )
-    if settings.UPLOADS_S3_CHECKSUMS not in CHECKSUM_MODES:
-        errors.append(
-            checks.Error(
-                f"UPLOADS_S3_CHECKSUMS {settings.UPLOADS_S3_CHECKSUMS!r} is not one of {', '.join(CHECKSUM_MODES)}.",
-                id="uploads.E006",
-            )
-        )
-    if settings.UPLOADS_UPLOAD_METHOD not in ("post", "put"):
-        errors.append(
-            checks.Error(
-                f"UPLOADS_UPLOAD_METHOD {settings.UPLOADS_UPLOAD_METHOD!r} is not post or put.",
-                id="uploads.E008",
-            )
-        )
-    for origin in settings.UPLOADS_CORS_ORIGINS:
-        parsed = urlparse(origin)
-        if parsed.scheme not in {"http", "https"} or not parsed.netloc or parsed.path not in {"", "/"}:
-            errors.append(
-                checks.Error(
-                    f"UPLOADS_CORS_ORIGINS has {origin!r}, which is not an origin.",
-                    hint="An origin is a scheme, a host and maybe a port: https://example.com",
-                    id="uploads.E007",
-                )
-            )
-    return errors
+    return _errors(_s3_problems())
 
 
 @checks.register()
 def check_upload_limits(app_configs, **kwargs) -> list[checks.CheckMessage]:
-    errors = []
-    if not 0 < settings.UPLOADS_MAX_FILE_SIZE <= S3_MAX_POST_SIZE:
-        errors.append(
-            checks.Error(
-                f"UPLOADS_MAX_FILE_SIZE must be between 1 and {S3_MAX_POST_SIZE} bytes (S3's POST limit).",
-                id="uploads.E010",
+    return _errors(_limit_problems())
+
+
+def _s3_problems() -> Iterator[Problem]:
+    if not settings.AWS_STORAGE_BUCKET_NAME:
+        yield (
+            "E001",
+            "AWS_STORAGE_BUCKET_NAME is not set.",
+            "Set it in the environment or .env; `make run` sets it for the embedded S3.",
+        )
+    if bool(settings.AWS_ACCESS_KEY_ID) != bool(settings.AWS_SECRET_ACCESS_KEY):
+        yield (
+            "E002",
+            "Only one of AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY is set.",
+            "Set both, or neither to use the instance's role.",
+        )
+    for name in ("AWS_S3_ENDPOINT_URL", "UPLOADS_PUBLIC_ENDPOINT_URL"):
+        endpoint = getattr(settings, name)
+        if endpoint and (urlparse(endpoint).scheme not in {"http", "https"} or not urlparse(endpoint).netloc):
+            yield "E003", f"{name} {endpoint!r} is not an http(s) URL.", "For example http://127.0.0.1:9000"
+    if not REGION.fullmatch(settings.AWS_S3_REGION_NAME or ""):
+        yield (
+            "E004",
+            f"AWS_REGION {settings.AWS_S3_REGION_NAME!r} is not a region name.",
+            "For example us-east-1, eu-central-1, or auto for Cloudflare R2.",
+        )
+    if settings.AWS_S3_ADDRESSING_STYLE not in ADDRESSING_STYLES:
+        yield (
+            "E005",
+            f"AWS_S3_ADDRESSING_STYLE {settings.AWS_S3_ADDRESSING_STYLE!r} is not one of {', '.join(ADDRESSING_STYLES)}.",
+            "Leave it empty for the default: path with AWS_S3_ENDPOINT_URL, else virtual.",
+        )
+    if settings.UPLOADS_S3_CHECKSUMS not in CHECKSUM_MODES:
+        yield (
+            "E006",
+            f"UPLOADS_S3_CHECKSUMS {settings.UPLOADS_S3_CHECKSUMS!r} is not one of {', '.join(CHECKSUM_MODES)}.",
+            "",
+        )
+    if settings.UPLOADS_UPLOAD_METHOD not in ("post", "put"):
+        yield "E008", f"UPLOADS_UPLOAD_METHOD {settings.UPLOADS_UPLOAD_METHOD!r} is not post or put.", ""
+    for origin in settings.UPLOADS_CORS_ORIGINS:
+        parsed = urlparse(origin)
+        if parsed.scheme not in {"http", "https"} or not parsed.netloc or parsed.path not in {"", "/"}:
+            yield (
+                "E007",
+                f"UPLOADS_CORS_ORIGINS has {origin!r}, which is not an origin.",
+                "An origin is a scheme, a host and maybe a port: https://example.com",
             )
+
+
+def _limit_problems() -> Iterator[Problem]:
+    if not 0 < settings.UPLOADS_MAX_FILE_SIZE <= S3_MAX_POST_SIZE:
+        yield (
+            "E010",
+            f"UPLOADS_MAX_FILE_SIZE must be between 1 and {S3_MAX_POST_SIZE} bytes (S3's POST limit).",
+            "",
         )
     if not 0 < settings.UPLOADS_PRESIGN_EXPIRATION <= 3600:
-        errors.append(
-            checks.Error(
-                "UPLOADS_PRESIGN_EXPIRATION must be between 1 and 3600 seconds: policies live minutes, not days.",
-                id="uploads.E011",
-            )
+        yield (
+            "E011",
+            "UPLOADS_PRESIGN_EXPIRATION must be between 1 and 3600 seconds: policies live minutes, not days.",
+            "",
         )
     if not 0 < settings.UPLOADS_URL_MAX_EXPIRATION <= SIGV4_MAX_EXPIRATION:
-        errors.append(
-            checks.Error(
-                f"UPLOADS_URL_MAX_EXPIRATION must be between 1 and {SIGV4_MAX_EXPIRATION} seconds (SigV4's limit).",
-                id="uploads.E012",
-            )
+        yield (
+            "E012",
+            f"UPLOADS_URL_MAX_EXPIRATION must be between 1 and {SIGV4_MAX_EXPIRATION} seconds (SigV4's limit).",
+            "",
         )
     if not 0 < settings.UPLOADS_URL_EXPIRATION <= settings.UPLOADS_URL_MAX_EXPIRATION:
-        errors.append(
-            checks.Error(
-                "UPLOADS_URL_EXPIRATION must be positive and at most UPLOADS_URL_MAX_EXPIRATION.",
-                id="uploads.E013",
-            )
-        )
+        yield "E013", "UPLOADS_URL_EXPIRATION must be positive and at most UPLOADS_URL_MAX_EXPIRATION.", ""
     for pattern in settings.UPLOADS_ALLOWED_CONTENT_TYPES:
         if not MIME_TYPE_PATTERN.fullmatch(pattern.lower().replace("*", "x")):
-            errors.append(
-                checks.Error(
-                    f"UPLOADS_ALLOWED_CONTENT_TYPES has {pattern!r}, which is not a type pattern.",
-                    hint='Use types or patterns such as "image/png", "image/*" or "*/*".',
-                    id="uploads.E014",
-                )
+            yield (
+                "E014",
+                f"UPLOADS_ALLOWED_CONTENT_TYPES has {pattern!r}, which is not a type pattern.",
+                'Use types or patterns such as "image/png", "image/*" or "*/*".',
             )
-    return errors
 
 
 @checks.register(checks.Tags.security, deploy=True)
