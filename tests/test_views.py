@@ -101,10 +101,10 @@ def test_whitenoise_serves_the_hashed_stylesheet_the_page_links(s3, browser, col
 # --- The list partial -------------------------------------------------------------------------
 
 
-def test_the_list_partial_answers_only_the_list_section_to_htmx(s3, browser, user, upload_factory):
+def test_the_page_answers_only_the_list_section_to_htmx(s3, browser, user, upload_factory):
     upload_factory(owner=user, filename="a.pdf")
 
-    response = browser.get(reverse("uploads:list"), headers=HTMX)
+    response = browser.get(reverse("uploads:index"), headers=HTMX)
 
     html = response.content.decode()
     assert html.lstrip().startswith('<section id="upload-list"')
@@ -112,17 +112,23 @@ def test_the_list_partial_answers_only_the_list_section_to_htmx(s3, browser, use
     assert "<html" not in html
 
 
-def test_the_list_partial_without_htmx_redirects_to_the_page(s3, browser):
-    response = browser.get(reverse("uploads:list"))
+def test_the_page_varies_on_the_htmx_header(s3, browser):
+    response = browser.get(reverse("uploads:index"))
 
-    assert response.status_code == 302
-    assert response["Location"] == reverse("uploads:index")
+    # Page and partial share a URL: a cache must not answer one with the other.
+    assert "HX-Request" in response["Vary"]
+
+
+def test_the_list_refreshes_itself_from_the_page_url(s3, browser):
+    html = browser.get(reverse("uploads:index")).content.decode()
+
+    assert f'hx-get="{reverse("uploads:index")}" hx-trigger="uploads-changed from:body"' in html
 
 
 def test_the_list_shows_size_status_and_a_download_link(s3, browser, user, upload_factory):
     upload = upload_factory(owner=user, filename="a.pdf", status=Upload.Status.COMPLETE, size=2048)
 
-    html = browser.get(reverse("uploads:list"), headers=HTMX).content.decode()
+    html = browser.get(reverse("uploads:index"), headers=HTMX).content.decode()
 
     assert "2.0\xa0KB" in html
     assert "Complete" in html
@@ -132,7 +138,7 @@ def test_the_list_shows_size_status_and_a_download_link(s3, browser, user, uploa
 def test_the_list_shows_a_thumbnail_for_a_complete_image(s3, browser, user, upload_factory):
     upload_factory(owner=user, filename="cat.png", content_type="image/png", status=Upload.Status.COMPLETE)
 
-    html = browser.get(reverse("uploads:list"), headers=HTMX).content.decode()
+    html = browser.get(reverse("uploads:index"), headers=HTMX).content.decode()
 
     assert '<img src="http://127.0.0.1' in html
     assert "X-Amz-Signature" in html
@@ -142,8 +148,8 @@ def test_the_list_loads_more_rows_a_page_at_a_time(s3, browser, user, upload_fac
     for age in range(30):
         upload_factory(owner=user, filename=f"file-{age:02}.txt", age=timedelta(minutes=age))
 
-    first = browser.get(reverse("uploads:list"), headers=HTMX).content.decode()
-    second = browser.get(reverse("uploads:list") + "?page=2", headers=HTMX).content.decode()
+    first = browser.get(reverse("uploads:index"), headers=HTMX).content.decode()
+    second = browser.get(reverse("uploads:index") + "?page=2", headers=HTMX).content.decode()
 
     assert "file-00.txt" in first
     assert "file-24.txt" in first
@@ -153,6 +159,17 @@ def test_the_list_loads_more_rows_a_page_at_a_time(s3, browser, user, upload_fac
     assert "file-29.txt" in second
     assert "<section" not in second
     assert "?page=3" not in second
+
+
+def test_load_more_asks_the_same_url_with_and_without_javascript(s3, browser, user, upload_factory):
+    for _ in range(26):
+        upload_factory(owner=user)
+
+    html = browser.get(reverse("uploads:index")).content.decode()
+
+    link = re.search(r"<a [^>]*>Load more</a>", html).group(0)
+    assert 'href="/?page=2"' in link
+    assert 'hx-get="/?page=2"' in link
 
 
 def test_without_javascript_the_load_more_link_shows_the_next_page(s3, browser, user, upload_factory):
@@ -175,7 +192,7 @@ def test_the_list_query_count_does_not_grow_with_rows(
 
     # session, user, one page of rows, the version aggregate
     with django_assert_max_num_queries(4):
-        browser.get(reverse("uploads:list"), headers=HTMX)
+        browser.get(reverse("uploads:index"), headers=HTMX)
 
 
 def test_the_poller_answers_204_while_nothing_changed(s3, browser, user, upload_factory):
