@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import trigger_client_event
+from django_htmx.http import reswap, retarget, trigger_client_event
 
 from . import services
 from .errors import UploadError, UploadNotFound
@@ -124,15 +124,12 @@ def delete(request: HttpRequest, upload_id) -> HttpResponse:
             # 200, not 503: htmx 2 swaps no 4xx/5xx response, so the message would never show.
             # Retargeted at #messages, the row stays and the page says why.
             response = render(request, "uploads/partials/message.html", {"level": "error", "text": str(e)})
-            response["HX-Retarget"] = "#messages"
-            response["HX-Reswap"] = "innerHTML"
-            return response
+            return reswap(retarget(response, "#messages"), "innerHTML")
         messages.error(request, f"Could not delete {name}: {e}")
         return redirect("uploads:index")
     if request.htmx:
-        # The empty row replaces the row: it disappears. The poller learns the new version,
-        # so the list doesn't reload for a change this page made itself.
-        version = services.upload_list_version(owner=request.user)
-        return render(request, "uploads/_deleted.html", {"version": version})
+        # The empty answer replaces the row, so it disappears at once; the event makes the list
+        # (and its poller's version) reload.
+        return trigger_client_event(HttpResponse(), UPLOADS_CHANGED)
     messages.success(request, f"Deleted {name}.")
     return redirect("uploads:index")
