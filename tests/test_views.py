@@ -81,6 +81,7 @@ def test_the_page_renders_with_the_manifest_storage_after_collectstatic(s3, brow
 
     # Hashed names prove the manifest served them (and that collectstatic found every file).
     assert re.search(r"/static/vendor/htmx-2\.0\.11\.min\.[0-9a-f]{12}\.js", html)
+    assert re.search(r"/static/uploads/upload-client\.[0-9a-f]{12}\.js", html)
     assert re.search(r"/static/uploads/uploader\.[0-9a-f]{12}\.js", html)
     assert re.search(r"/static/uploads/app\.[0-9a-f]{12}\.css", html)
 
