@@ -4,12 +4,14 @@ and moto's S3 server. Screenshots land in test-artifacts/."""
 import os
 import re
 import shutil
+import time
 from pathlib import Path
 
 import pytest
 import requests
 
-from uploads.errors import StorageUnavailable
+from uploads import services
+from uploads.errors import ObjectTypeMismatch, StorageUnavailable
 from uploads.models import Upload
 from uploads.s3 import S3Client
 
@@ -235,3 +237,130 @@ def test_without_javascript_the_form_uploads_one_file(site, chromium, user, tmp_
     )
     screenshot(page, "no-javascript")
     context.close()
+
+
+@pytest.fixture
+def requests_sent(page):
+    """Every request the page sends, as (method, url)."""
+    sent = []
+    page.on("request", lambda request: sent.append((request.method, request.url)))
+    return sent
+
+
+def refuse_then(original, refusals: int):
+    """A stand-in for services.upload_complete that answers 503 the first `refusals` times."""
+    calls = []
+
+    def complete(*, upload):
+        calls.append(upload.pk)
+        if len(calls) <= refusals:
+            raise StorageUnavailable("Storage could not be reached to check the file.")
+        return original(upload=upload)
+
+    return complete
+
+
+def upload_with_quick_retries(page, path) -> None:
+    page.evaluate("document.querySelector('#upload-form').dataset.retryDelays = '50,100,200'")
+    page.set_input_files("#file-input", str(path))
+
+
+def test_a_complete_that_fails_once_is_retried_and_the_upload_completes(
+    site, page, user, tmp_path, monkeypatch
+):
+    path = tmp_path / "retried.txt"
+    path.write_text("checked on the second try")
+    sign_in(page, site, user)
+    # The live server runs in this process, so the patch reaches the API.
+    monkeypatch.setattr(services, "upload_complete", refuse_then(services.upload_complete, refusals=1))
+
+    upload_with_quick_retries(page, path)
+
+    sync_api.expect(page.locator("#transfers .transfer")).to_have_attribute("data-state", "done")
+    assert Upload.objects.get().status == Upload.Status.COMPLETE
+
+
+def test_a_complete_that_keeps_failing_leaves_the_upload_pending_and_its_file_stored(
+    site, page, user, tmp_path, monkeypatch, s3, requests_sent
+):
+    path = tmp_path / "unchecked.txt"
+    path.write_text("stored, never checked")
+    sign_in(page, site, user)
+    monkeypatch.setattr(services, "upload_complete", refuse_then(services.upload_complete, refusals=99))
+
+    upload_with_quick_retries(page, path)
+
+    transfer = page.locator("#transfers .transfer")
+    sync_api.expect(transfer).to_have_attribute("data-state", "pending")
+    sync_api.expect(transfer).to_contain_text("it will be checked again later")
+    upload = Upload.objects.get()
+    assert upload.status == Upload.Status.PENDING
+    assert s3.head(upload.key) is not None
+    assert len([url for method, url in requests_sent if url.endswith("/complete")]) == 4  # 1 + 3 retries
+    assert [url for method, url in requests_sent if method == "DELETE"] == []
+    screenshot(page, "unchecked")
+
+
+def test_a_file_the_server_refuses_on_complete_shows_why_and_stays_failed(
+    site, page, user, tmp_path, monkeypatch, requests_sent
+):
+    path = tmp_path / "mismatch.txt"
+    path.write_text("not what was signed")
+    sign_in(page, site, user)
+
+    def refuse(*, upload):
+        services.upload_fail(upload=upload)  # what upload_complete does with an invalid object
+        raise ObjectTypeMismatch("The stored file is image/png, not text/plain.")
+
+    monkeypatch.setattr(services, "upload_complete", refuse)
+    page.set_input_files("#file-input", str(path))
+
+    transfer = page.locator("#transfers .transfer")
+    sync_api.expect(transfer).to_have_attribute("data-state", "failed")
+    sync_api.expect(transfer).to_contain_text("The stored file is image/png, not text/plain.")
+    assert Upload.objects.get().status == Upload.Status.FAILED
+    assert [url for method, url in requests_sent if method == "DELETE"] == []
+
+
+def test_cancel_while_the_server_signs_deletes_the_record(
+    site, page, user, tmp_path, monkeypatch, requests_sent
+):
+    path = tmp_path / "cancelled.txt"
+    path.write_text("never sent")
+    sign_in(page, site, user)
+    upload_start = services.upload_start
+
+    def slow_start(**kwargs):
+        time.sleep(1)  # time to press Cancel while the server signs
+        return upload_start(**kwargs)
+
+    monkeypatch.setattr(services, "upload_start", slow_start)
+    page.set_input_files("#file-input", str(path))
+    page.get_by_role("button", name="Cancel").click()
+
+    sync_api.expect(page.locator("#transfers .transfer")).to_have_attribute("data-state", "cancelled")
+    assert len([url for method, url in requests_sent if method == "DELETE"]) == 1
+    assert not Upload.objects.exists()
+
+
+def test_a_file_the_store_refuses_leaves_no_record(site, page, user, tmp_path, s3, requests_sent):
+    path = tmp_path / "refused.txt"
+    path.write_text("refused by the store")
+    sign_in(page, site, user)
+    refusal = "<Error><Code>AccessDenied</Code><Message>Policy check failed</Message></Error>"
+    page.route(
+        f"{s3.client.meta.endpoint_url}/**",
+        lambda route: route.fulfill(
+            status=403,
+            body=refusal,
+            headers={"Access-Control-Allow-Origin": site, "Content-Type": "application/xml"},
+        ),
+    )
+
+    page.set_input_files("#file-input", str(path))
+
+    transfer = page.locator("#transfers .transfer")
+    sync_api.expect(transfer).to_have_attribute("data-state", "failed")
+    sync_api.expect(transfer).to_contain_text("Storage refused the file")
+    assert len([url for method, url in requests_sent if method == "DELETE"]) == 1
+    assert not Upload.objects.exists()

@@ -81,6 +81,7 @@ def test_the_page_renders_with_the_manifest_storage_after_collectstatic(s3, brow
 
     # Hashed names prove the manifest served them (and that collectstatic found every file).
     assert re.search(r"/static/vendor/htmx-2\.0\.11\.min\.[0-9a-f]{12}\.js", html)
+    assert re.search(r"/static/uploads/upload-client\.[0-9a-f]{12}\.js", html)
     assert re.search(r"/static/uploads/uploader\.[0-9a-f]{12}\.js", html)
     assert re.search(r"/static/uploads/app\.[0-9a-f]{12}\.css", html)
 
@@ -101,10 +102,10 @@ def test_whitenoise_serves_the_hashed_stylesheet_the_page_links(s3, browser, col
 # --- The list partial -------------------------------------------------------------------------
 
 
-def test_the_list_partial_answers_only_the_list_section_to_htmx(s3, browser, user, upload_factory):
+def test_the_page_answers_only_the_list_section_to_htmx(s3, browser, user, upload_factory):
     upload_factory(owner=user, filename="a.pdf")
 
-    response = browser.get(reverse("uploads:list"), headers=HTMX)
+    response = browser.get(reverse("uploads:index"), headers=HTMX)
 
     html = response.content.decode()
     assert html.lstrip().startswith('<section id="upload-list"')
@@ -112,17 +113,23 @@ def test_the_list_partial_answers_only_the_list_section_to_htmx(s3, browser, use
     assert "<html" not in html
 
 
-def test_the_list_partial_without_htmx_redirects_to_the_page(s3, browser):
-    response = browser.get(reverse("uploads:list"))
+def test_the_page_varies_on_the_htmx_header(s3, browser):
+    response = browser.get(reverse("uploads:index"))
 
-    assert response.status_code == 302
-    assert response["Location"] == reverse("uploads:index")
+    # Page and partial share a URL: a cache must not answer one with the other.
+    assert "HX-Request" in response["Vary"]
+
+
+def test_the_list_refreshes_itself_from_the_page_url(s3, browser):
+    html = browser.get(reverse("uploads:index")).content.decode()
+
+    assert f'hx-get="{reverse("uploads:index")}" hx-trigger="uploads-changed from:body"' in html
 
 
 def test_the_list_shows_size_status_and_a_download_link(s3, browser, user, upload_factory):
     upload = upload_factory(owner=user, filename="a.pdf", status=Upload.Status.COMPLETE, size=2048)
 
-    html = browser.get(reverse("uploads:list"), headers=HTMX).content.decode()
+    html = browser.get(reverse("uploads:index"), headers=HTMX).content.decode()
 
     assert "2.0\xa0KB" in html
     assert "Complete" in html
@@ -132,27 +139,46 @@ def test_the_list_shows_size_status_and_a_download_link(s3, browser, user, uploa
 def test_the_list_shows_a_thumbnail_for_a_complete_image(s3, browser, user, upload_factory):
     upload_factory(owner=user, filename="cat.png", content_type="image/png", status=Upload.Status.COMPLETE)
 
-    html = browser.get(reverse("uploads:list"), headers=HTMX).content.decode()
+    html = browser.get(reverse("uploads:index"), headers=HTMX).content.decode()
 
     assert '<img src="http://127.0.0.1' in html
     assert "X-Amz-Signature" in html
 
 
-def test_the_list_loads_more_rows_a_page_at_a_time(s3, browser, user, upload_factory):
+def test_the_list_shows_the_first_page_of_rows_and_a_load_more_link(s3, browser, user, upload_factory):
     for age in range(30):
         upload_factory(owner=user, filename=f"file-{age:02}.txt", age=timedelta(minutes=age))
 
-    first = browser.get(reverse("uploads:list"), headers=HTMX).content.decode()
-    second = browser.get(reverse("uploads:list") + "?page=2", headers=HTMX).content.decode()
+    html = browser.get(reverse("uploads:index"), headers=HTMX).content.decode()
 
-    assert "file-00.txt" in first
-    assert "file-24.txt" in first
-    assert "file-25.txt" not in first
-    assert "?page=2" in first
-    assert "file-25.txt" in second
-    assert "file-29.txt" in second
-    assert "<section" not in second
-    assert "?page=3" not in second
+    assert "file-00.txt" in html
+    assert "file-24.txt" in html
+    assert "file-25.txt" not in html
+    assert "Load more" in html
+
+
+def test_load_more_answers_htmx_only_the_next_rows(s3, browser, user, upload_factory):
+    for age in range(30):
+        upload_factory(owner=user, filename=f"file-{age:02}.txt", age=timedelta(minutes=age))
+
+    html = browser.get(reverse("uploads:index"), {"page": 2}, headers=HTMX).content.decode()
+
+    assert html.lstrip().startswith("<tr")
+    assert "file-24.txt" not in html
+    assert "file-25.txt" in html
+    assert "file-29.txt" in html
+    assert "Load more" not in html  # the last page
+
+
+def test_load_more_asks_the_same_url_with_and_without_javascript(s3, browser, user, upload_factory):
+    for _ in range(26):
+        upload_factory(owner=user)
+
+    html = browser.get(reverse("uploads:index")).content.decode()
+
+    link = re.search(r"<a [^>]*>Load more</a>", html).group(0)
+    assert 'href="/?page=2"' in link
+    assert 'hx-get="/?page=2"' in link
 
 
 def test_without_javascript_the_load_more_link_shows_the_next_page(s3, browser, user, upload_factory):
@@ -175,7 +201,7 @@ def test_the_list_query_count_does_not_grow_with_rows(
 
     # session, user, one page of rows, the version aggregate
     with django_assert_max_num_queries(4):
-        browser.get(reverse("uploads:list"), headers=HTMX)
+        browser.get(reverse("uploads:index"), headers=HTMX)
 
 
 def test_the_poller_answers_204_while_nothing_changed(s3, browser, user, upload_factory):
@@ -222,18 +248,23 @@ def test_download_redirects_to_a_presigned_get_with_the_original_name(s3, browse
     assert fetched.headers["Content-Disposition"] == 'attachment; filename="report.pdf"'
 
 
-def test_delete_with_htmx_answers_an_empty_row_and_a_new_poller_version(s3, browser, user, upload_factory):
+def test_delete_with_htmx_answers_an_empty_row(s3, browser, user, upload_factory):
     upload = upload_factory(owner=user, status=Upload.Status.COMPLETE, body=b"x", s3=s3)
 
     response = browser.post(reverse("uploads:delete", args=[upload.pk]), headers=HTMX)
 
-    html = response.content.decode()
     assert response.status_code == 200
-    assert 'id="list-poller"' in html
-    assert 'hx-swap-oob="true"' in html
-    assert "<tr" not in html
+    assert response.content == b""  # swapped for the row, which disappears
     assert not Upload.objects.filter(pk=upload.pk).exists()
     assert s3.head(upload.key) is None
+
+
+def test_delete_with_htmx_tells_the_list_to_refresh(s3, browser, user, upload_factory):
+    upload = upload_factory(owner=user, status=Upload.Status.COMPLETE, body=b"x", s3=s3)
+
+    response = browser.post(reverse("uploads:delete", args=[upload.pk]), headers=HTMX)
+
+    assert "uploads-changed" in json.loads(response["HX-Trigger"])
 
 
 def test_delete_without_htmx_redirects_with_a_message(s3, browser, user, upload_factory):
@@ -246,7 +277,7 @@ def test_delete_without_htmx_redirects_with_a_message(s3, browser, user, upload_
     assert not Upload.objects.filter(pk=upload.pk).exists()
 
 
-def test_delete_keeps_the_row_and_says_why_when_s3_is_unreachable(
+def test_a_failed_delete_keeps_the_row_and_says_why_in_the_messages(
     s3, browser, user, upload_factory, settings
 ):
     upload = upload_factory(owner=user, status=Upload.Status.COMPLETE)

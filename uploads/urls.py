@@ -6,7 +6,6 @@ app_name = "uploads"
 
 urlpatterns = [
     path("", views.index, name="index"),
-    path("uploads/list/", views.upload_list, name="list"),
     path("uploads/changes/", views.list_changes, name="changes"),
     path("uploads/finish/", views.finish, name="finish"),
     path("uploads/<uuid:upload_id>/download/", views.download, name="download"),

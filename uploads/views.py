@@ -12,7 +12,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import trigger_client_event
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import reswap, retarget, trigger_client_event
 
 from . import services
 from .errors import UploadError, UploadNotFound
@@ -51,7 +52,14 @@ def _page_number(request: HttpRequest) -> int:
 
 @login_required
 @require_GET
+@vary_on_headers("HX-Request")  # one URL, two bodies: caches must not hand the partial to a page load
 def index(request: HttpRequest) -> HttpResponse:
+    """The page; to htmx only the list (a refresh) or, with ?page=N, the next rows to append."""
+    # ?page=N is also where "Load more" leads without JavaScript: the full page shows that page.
+    page = _page_number(request)
+    if request.htmx:
+        template = "uploads/partials/upload_rows.html" if page > 1 else "uploads/partials/upload_list.html"
+        return render(request, template, _page(request, page))
     form = services.form_upload_start(
         owner=request.user, finish_url=request.build_absolute_uri(reverse("uploads:finish"))
     )
@@ -59,21 +67,9 @@ def index(request: HttpRequest) -> HttpResponse:
         "form": form,
         "max_size": settings.UPLOADS_MAX_FILE_SIZE,
         "accept": ",".join(t for t in settings.UPLOADS_ALLOWED_CONTENT_TYPES if t != "*/*"),
-        # ?page=N is where "Load more" leads without JavaScript.
-        **_page(request, _page_number(request)),
+        **_page(request, page),
     }
     return render(request, "uploads/index.html", context)
-
-
-@login_required
-@require_GET
-def upload_list(request: HttpRequest) -> HttpResponse:
-    """The list: the whole section (refresh) or, with ?page=N, more rows to append."""
-    page = _page_number(request)
-    template = "uploads/_rows.html" if page > 1 else "uploads/_list.html"
-    if not request.htmx:
-        return redirect("uploads:index")
-    return render(request, template, _page(request, page))
 
 
 @login_required
@@ -127,16 +123,13 @@ def delete(request: HttpRequest, upload_id) -> HttpResponse:
         if request.htmx:
             # 200, not 503: htmx 2 swaps no 4xx/5xx response, so the message would never show.
             # Retargeted at #messages, the row stays and the page says why.
-            response = render(request, "uploads/_message.html", {"level": "error", "text": str(e)})
-            response["HX-Retarget"] = "#messages"
-            response["HX-Reswap"] = "innerHTML"
-            return response
+            response = render(request, "uploads/partials/message.html", {"level": "error", "text": str(e)})
+            return reswap(retarget(response, "#messages"), "innerHTML")
         messages.error(request, f"Could not delete {name}: {e}")
         return redirect("uploads:index")
     if request.htmx:
-        # The empty row replaces the row: it disappears. The poller learns the new version,
-        # so the list doesn't reload for a change this page made itself.
-        version = services.upload_list_version(owner=request.user)
-        return render(request, "uploads/_deleted.html", {"version": version})
+        # The empty answer replaces the row, so it disappears at once; the event makes the list
+        # (and its poller's version) reload.
+        return trigger_client_event(HttpResponse(), UPLOADS_CHANGED)
     messages.success(request, f"Deleted {name}.")
     return redirect("uploads:index")

@@ -1,0 +1,152 @@
+// The upload protocol, apart from any page: uploadFile() sends one file straight to the store.
+//   1. POST {apiUrl} {filename, content_type, size}  -> a policy signed for exactly this file
+//   2. POST the signed fields and the file to S3     (XHR: fetch reports no upload progress)
+//   3. POST {apiUrl}/{id}/complete                   -> the server checks the object with S3
+// The server alone decides what becomes of a record. The client asks it to delete one only when
+// the user cancelled before the file was stored, or when the store refused the file: then no
+// object exists. A complete the server could not answer (5xx, network) is retried, then left
+// pending; the server's cleanup checks it again later.
+(function () {
+  "use strict";
+
+  const UNCHECKED = "Uploaded, but the server could not check it yet; it will be checked again later.";
+
+  // Why an upload did not complete, and so what became of its record:
+  //   not_signed        the API refused to sign it (or could not be reached): no record
+  //   cancelled         the user cancelled before the file was stored: record deleted
+  //   store_refused     the store refused the file: no object, record deleted
+  //   send_failed       the connection to the store broke: the server decides later
+  //   complete_refused  the server refused it (409: invalid or failed, marked so by the server)
+  //   unchecked         stored, but the server could not check it yet: left pending
+  class UploadError extends Error {
+    constructor(message, reason, status = 0) {
+      super(message);
+      this.name = "UploadError";
+      this.reason = reason;
+      this.status = status;
+    }
+  }
+
+  // Our API answers {"detail", "code"}.
+  async function apiErrorMessage(response) {
+    try {
+      const body = await response.json();
+      if (body && body.detail) return body.detail;
+    } catch (_) { /* not JSON */ }
+    return `The server answered ${response.status}.`;
+  }
+
+  // S3 answers XML with <Code> and <Message>.
+  function storeErrorMessage(xhr) {
+    const xml = xhr.responseXML || new DOMParser().parseFromString(xhr.responseText || "", "application/xml");
+    const code = xml.querySelector("Code")?.textContent || "";
+    const message = xml.querySelector("Message")?.textContent || "";
+    if (code === "EntityTooLarge") return "The file is larger than allowed.";
+    if (code === "EntityTooSmall") return "The file is empty.";
+    if (/expired/i.test(message)) return "The upload permission expired; please try again.";
+    if (code === "AccessDenied") return "Storage refused the file (it does not match what was signed).";
+    return message ? `Storage refused the file: ${message}` : `Storage answered ${xhr.status}.`;
+  }
+
+  function callApi(url, csrfToken, options = {}) {
+    return fetch(url, {
+      credentials: "same-origin",
+      ...options,
+      headers: { "X-CSRFToken": csrfToken, "Content-Type": "application/json", ...(options.headers || {}) },
+    });
+  }
+
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  // Resolve once the store has the file; reject with store_refused, send_failed or cancelled.
+  function sendToStore(direct, file, { onProgress, signal }) {
+    return new Promise((resolve, reject) => {
+      if (signal?.aborted) {
+        reject(new UploadError("Cancelled.", "cancelled"));
+        return;
+      }
+      const data = new FormData();
+      for (const [name, value] of Object.entries(direct.fields)) data.append(name, value);
+      data.append("file", file); // S3 wants the file last
+      const xhr = new XMLHttpRequest();
+      const abort = () => xhr.abort();
+      signal?.addEventListener("abort", abort, { once: true });
+      const settle = (fn, value) => {
+        signal?.removeEventListener("abort", abort);
+        fn(value);
+      };
+      xhr.upload.addEventListener("progress", (event) => {
+        if (!event.lengthComputable) return;
+        // The body is the signed fields, then the file: what came before it isn't the file's.
+        onProgress(Math.max(0, Math.min(file.size, event.loaded - (event.total - file.size))), file.size);
+      });
+      xhr.addEventListener("load", () => {
+        if (xhr.status >= 200 && xhr.status < 300) settle(resolve);
+        else settle(reject, new UploadError(storeErrorMessage(xhr), "store_refused", xhr.status));
+      });
+      xhr.addEventListener("error", () =>
+        settle(reject, new UploadError("Network error while sending the file to storage.", "send_failed")),
+      );
+      xhr.addEventListener("abort", () => settle(reject, new UploadError("Cancelled.", "cancelled")));
+      xhr.open("POST", direct.url);
+      xhr.send(data);
+    });
+  }
+
+  // Ask the server to check the stored object; retry while it cannot answer (5xx, network).
+  async function complete(id, { apiUrl, csrfToken, onStage, retryDelays }) {
+    for (let attempt = 0; ; attempt += 1) {
+      let response = null;
+      try {
+        response = await callApi(`${apiUrl}/${id}/complete`, csrfToken, { method: "POST" });
+      } catch (_) { /* network error: as good as a 5xx */ }
+      if (response?.ok) return response.json();
+      if (response && response.status < 500) {
+        throw new UploadError(await apiErrorMessage(response), "complete_refused", response.status);
+      }
+      if (attempt >= retryDelays.length) throw new UploadError(UNCHECKED, "unchecked", response?.status || 0);
+      onStage("retrying", { delay: retryDelays[attempt] });
+      await sleep(retryDelays[attempt]);
+      onStage("checking");
+    }
+  }
+
+  // Upload one file; resolve with the completed upload (the API's JSON), or reject with an
+  // UploadError. `signal` cancels until the store has the file; after that the server decides.
+  async function uploadFile(
+    file,
+    { apiUrl, csrfToken, onProgress = () => {}, onStage = () => {}, signal, retryDelays = [1000, 2000, 4000] },
+  ) {
+    const forget = (id) =>
+      callApi(`${apiUrl}/${id}`, csrfToken, { method: "DELETE" }).catch(() => { /* cleanup sweeps it */ });
+
+    if (signal?.aborted) throw new UploadError("Cancelled.", "cancelled");
+    onStage("signing");
+    let started;
+    try {
+      // Not aborted by `signal`: the server might sign it anyway, and then we need its id to delete it.
+      started = await callApi(apiUrl, csrfToken, {
+        method: "POST",
+        body: JSON.stringify({ filename: file.name, content_type: file.type, size: file.size }),
+      });
+    } catch (_) {
+      throw new UploadError("The server could not be reached.", "not_signed");
+    }
+    if (!started.ok) throw new UploadError(await apiErrorMessage(started), "not_signed", started.status);
+    const direct = await started.json();
+
+    onStage("sending");
+    try {
+      await sendToStore(direct, file, { onProgress, signal });
+    } catch (error) {
+      // Only these two mean no object exists (or will): the record can go.
+      if (error.reason === "cancelled" || error.reason === "store_refused") await forget(direct.id);
+      throw error;
+    }
+
+    onStage("checking");
+    return complete(direct.id, { apiUrl, csrfToken, onStage, retryDelays });
+  }
+
+  window.UploadClient = { uploadFile, UploadError };
+})();
