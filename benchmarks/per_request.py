@@ -74,7 +74,7 @@ def run() -> dict:
             ),
             "delete": (lambda upload: ok(api.delete(f"/api/uploads/{upload.pk}"), 204), complete_upload),
             "list_api": (lambda: ok(api.get("/api/uploads")), None),
-            "list_htmx": (lambda: ok(page.get("/uploads/list/", headers={"HX-Request": "true"})), None),
+            "list_htmx": (lambda: ok(page.get("/", headers={"HX-Request": "true"})), None),
         }
         results = measure_interleaved(operations, iterations=ITERATIONS)
         floor = results["floor"]["median_ms"]

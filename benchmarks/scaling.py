@@ -73,7 +73,7 @@ def run() -> dict:
             page.force_login(user)
             for name, client, url, headers in (
                 ("api", api, "/api/uploads", {}),
-                ("htmx_partial", page, "/uploads/list/", {"HX-Request": "true"}),
+                ("htmx_partial", page, "/", {"HX-Request": "true"}),
             ):
                 client.get(url, headers=headers)  # warm the session
                 with CaptureQueriesContext(connection) as captured:
