@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,7 +19,6 @@ from django.core import signing
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
-from django.utils.http import urlencode
 
 from .errors import (
     ContentTypeNotAllowed,
@@ -326,8 +326,11 @@ def upload_list_version(*, owner) -> str:
 # --- Uploads from a plain HTML form (no JavaScript) ---------------------------------------------
 
 
-def form_upload_start(*, owner, finish_url: str) -> FormUpload:
-    """Sign a policy for a form that POSTs one file straight to S3, then lands on `finish_url`.
+def form_upload_start(*, owner, finish_url: Callable[[str], str]) -> FormUpload:
+    """Sign a policy for a form that POSTs one file straight to S3, then lands on `finish_url(token)`.
+
+    The token travels in the URL's path: AWS appends its own query to the redirect, but other
+    stores (SeaweedFS, MinIO) replace the query, and a token there would be lost.
 
     The file's name and size are unknown when the page is signed, so the policy pins the key's
     folder (`<prefix>/<uuid>/`, S3 adds the name), the size range and the redirect. No record
@@ -343,7 +346,7 @@ def form_upload_start(*, owner, finish_url: str) -> FormUpload:
         max_size=settings.UPLOADS_MAX_FILE_SIZE,
         expires_in=expires_in,
         acl=acl_for(False),
-        success_action_redirect=f"{finish_url}?{urlencode({'token': token})}",
+        success_action_redirect=finish_url(token),
     )
     return FormUpload(
         url=post.url,

@@ -7,7 +7,8 @@ app_name = "uploads"
 urlpatterns = [
     path("", views.index, name="index"),
     path("uploads/changes/", views.list_changes, name="changes"),
-    path("uploads/finish/", views.finish, name="finish"),
+    path("uploads/finish/<str:token>/", views.finish, name="finish"),
+    path("uploads/finish/", views.finish, name="finish-query"),  # links signed with ?token=
     path("uploads/<uuid:upload_id>/download/", views.download, name="download"),
     path("uploads/<uuid:upload_id>/delete/", views.delete, name="delete"),
 ]

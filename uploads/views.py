@@ -61,7 +61,8 @@ def index(request: HttpRequest) -> HttpResponse:
         template = "uploads/partials/upload_rows.html" if page > 1 else "uploads/partials/upload_list.html"
         return render(request, template, _page(request, page))
     form = services.form_upload_start(
-        owner=request.user, finish_url=request.build_absolute_uri(reverse("uploads:finish"))
+        owner=request.user,
+        finish_url=lambda token: request.build_absolute_uri(reverse("uploads:finish", args=[token])),
     )
     context = {
         "form": form,
@@ -83,10 +84,13 @@ def list_changes(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def finish(request: HttpRequest) -> HttpResponse:
-    """Where S3 sends the browser after a form upload (no JavaScript): record and complete it."""
+def finish(request: HttpRequest, token: str = "") -> HttpResponse:
+    """Where S3 sends the browser after a form upload (no JavaScript): record and complete it.
+
+    The token comes in the path; links signed before it moved there carry it as ?token=.
+    """
     try:
-        upload = services.form_upload_finish(owner=request.user, token=request.GET.get("token", ""))
+        upload = services.form_upload_finish(owner=request.user, token=token or request.GET.get("token", ""))
     except UploadError as e:
         messages.error(request, f"The upload did not complete: {e}")
     else:
