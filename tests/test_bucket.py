@@ -107,6 +107,7 @@ def test_check_s3_passes_against_a_configured_bucket(configured):
         "ok   cors",
         "ok   clock",
         "ok   presigned post",
+        "ok   form post",
     ]
     assert list(configured.iter_objects(prefix=uploads_root())) == []  # the probe is gone
 
@@ -140,6 +141,15 @@ def test_check_s3_fails_when_cors_does_not_allow_the_sites_origin(configured, se
         call_command("check_s3", stdout=out)
 
     assert "FAIL cors: no CORS rule lets https://elsewhere.example POST" in out.getvalue()
+
+
+def test_check_s3_checks_the_origin_the_site_is_served_from(configured):
+    out = io.StringIO()
+
+    with pytest.raises(CommandError, match="cors"):
+        call_command("check_s3", "--origin", "http://127.0.0.1:8123", stdout=out)
+
+    assert "FAIL cors: no CORS rule lets http://127.0.0.1:8123 POST" in out.getvalue()
 
 
 def test_check_s3_reports_unreadable_cors_rules_in_one_line(configured, monkeypatch):

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from .errors import NotSupportedByStore, StorageUnavailable
 from .s3 import S3Client
-from .validation import acl_for, object_key, uploads_root
+from .validation import acl_for, object_key, upload_folder, uploads_root
 
 # --- Health check (manage.py check_s3) -------------------------------------------------------
 
@@ -34,7 +34,7 @@ class CheckResult:
         return "skip" if self.skipped else "ok  " if self.ok else "FAIL"
 
 
-def storage_checks() -> Iterator[CheckResult]:
+def storage_checks(*, origins: list[str] | None = None) -> Iterator[CheckResult]:
     """Check, in order, what the uploads need from S3; stop at the first failure others depend on."""
     client = S3Client(timeouts="batch")
     probe = client.probe_bucket()
@@ -63,7 +63,7 @@ def storage_checks() -> Iterator[CheckResult]:
     else:
         yield CheckResult("region", True, probe.region or client.region)
 
-    yield _cors_check(client)
+    yield _cors_check(client, [*settings.UPLOADS_CORS_ORIGINS, *(origins or [])])
 
     if probe.server_time is not None:
         skew = abs(timezone.now() - probe.server_time)
@@ -73,9 +73,10 @@ def storage_checks() -> Iterator[CheckResult]:
         )
 
     yield _post_round_trip(client)
+    yield _form_round_trip(client)
 
 
-def _cors_check(client: S3Client) -> CheckResult:
+def _cors_check(client: S3Client, origins: list[str]) -> CheckResult:
     try:
         rules = client.get_cors()
     except NotSupportedByStore:
@@ -84,12 +85,12 @@ def _cors_check(client: S3Client) -> CheckResult:
         )
     except StorageUnavailable as e:  # e.g. credentials without s3:GetBucketCORS
         return CheckResult("cors", False, str(e))
-    missing = [origin for origin in settings.UPLOADS_CORS_ORIGINS if not _cors_allows_post(rules, origin)]
+    missing = [origin for origin in origins if not _cors_allows_post(rules, origin)]
     if missing:
         return CheckResult(
             "cors", False, f"no CORS rule lets {', '.join(missing)} POST; run configure_bucket"
         )
-    return CheckResult("cors", True, f"POST allowed from {', '.join(settings.UPLOADS_CORS_ORIGINS)}")
+    return CheckResult("cors", True, f"POST allowed from {', '.join(origins)}")
 
 
 def _cors_allows_post(rules: list[dict[str, Any]], origin: str) -> bool:
@@ -125,6 +126,42 @@ def _post_round_trip(client: S3Client) -> CheckResult:
     except (StorageUnavailable, requests.RequestException) as e:
         return CheckResult("presigned post", False, str(e))
     return CheckResult("presigned post", True, "uploaded, found and deleted a probe object")
+
+
+# Where the probe asks the store to send the browser: never visited, only read back.
+PROBE_REDIRECT = "https://check-s3.invalid/uploads/finish/probe-token/"
+
+
+def _form_round_trip(client: S3Client) -> CheckResult:
+    """POST a probe as the no-JavaScript form does, and check the store's redirect keeps the token."""
+    folder = upload_folder(uuid.uuid4(), prefix="check-s3")
+    try:
+        post = client.presigned_post(
+            key=folder + "${filename}",
+            min_size=1,
+            max_size=64,
+            expires_in=60,
+            acl=acl_for(False),
+            success_action_redirect=PROBE_REDIRECT,
+        )
+        response = requests.post(
+            post.url,
+            data=post.fields,
+            files={"file": ("probe.txt", b"check_s3 form probe")},
+            timeout=10,
+            allow_redirects=False,
+        )
+        client.delete_many(info.key for info in client.iter_objects(prefix=folder))
+    except (StorageUnavailable, requests.RequestException) as e:
+        return CheckResult("form post", False, str(e))
+    location = response.headers.get("Location", "")
+    if response.status_code not in (301, 302, 303, 307) or not location.startswith(PROBE_REDIRECT):
+        return CheckResult(
+            "form post",
+            False,
+            f"the store answered {response.status_code} to {location or 'nowhere'}, not to the finish page",
+        )
+    return CheckResult("form post", True, "the store redirects to the finish page with its token")
 
 
 # --- Bucket setup -----------------------------------------------------------------------------

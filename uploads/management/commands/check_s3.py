@@ -4,11 +4,23 @@ from uploads.bucket import storage_checks
 
 
 class Command(BaseCommand):
-    help = "Check the S3 settings: credentials, bucket, region, CORS, clock skew and a presigned POST round trip."
+    help = (
+        "Check the S3 settings: credentials, bucket, region, CORS, clock skew, and presigned POSTs "
+        "as the page's uploader and its no-JavaScript form send them."
+    )
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--origin",
+            action="append",
+            default=[],
+            metavar="URL",
+            help="Also check that CORS lets this origin upload: the one your site is served from (repeatable).",
+        )
+
+    def handle(self, *args, origin: list[str], **options):
         failed = []
-        for check in storage_checks():
+        for check in storage_checks(origins=origin):
             self.stdout.write(f"{check.label} {check.name}: {check.detail}")
             if not check.ok:
                 failed.append(check.name)
