@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run manage test lint fmt bench clean
+.PHONY: install run manage test lint fmt bench clean chromium
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,8 +22,14 @@ run: $(STAMP)
 manage: $(STAMP)
 	@$(PY) -m project.dev manage $(ARGS)
 
-## test: the whole suite (browser tests run when Debian's chromium is installed)
-test: $(STAMP)
+## chromium: Debian's Chromium for the browser tests (Playwright may not download a browser here)
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } \
+		|| echo "No Chromium: the browser tests will be skipped (apt-get install -y chromium)."; }
+
+## test: the whole suite (browser tests need Debian's chromium, installed here when root)
+test: $(STAMP) chromium
 	$(PY) -m pytest
 
 ## bench: the benchmarks (not part of `make test`); rewrites BENCHMARKS.md
