@@ -7,11 +7,13 @@ errors: the uploads' errors through `uploads.api.upload_error`, ninja's and unex
 from __future__ import annotations
 
 import logging
+import math
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
 from uploads.api import router as uploads_router
 from uploads.api import upload_error
@@ -58,6 +60,23 @@ def not_authenticated(request, exc):
 def http_error(request, exc: HttpError):
     code = getattr(exc, "code", None) or CODE_BY_HTTP_STATUS.get(exc.status_code, "error")
     return _error(request, exc.status_code, exc.message, code)
+
+
+@api.exception_handler(Throttled)
+def throttled(request, exc: Throttled):
+    # ninja adds the Retry-After header to this response.
+    wait = f" Try again in {math.ceil(exc.wait)} s." if exc.wait else ""
+    return _error(request, 429, f"Too many requests.{wait}", "throttled")
+
+
+@api.exception_handler(RequestDataTooBig)
+def request_too_large(request, exc):
+    return _error(
+        request,
+        413,
+        "The request body is larger than this API accepts; files go to storage, never here.",
+        "request_too_large",
+    )
 
 
 @api.exception_handler(Http404)

@@ -4,6 +4,7 @@ Every variable is listed in `.env.example`. The AWS names are django-storages' o
 seed's aliases (`AWS_S3_BUCKET_NAME`, `AWS_REGION`).
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -204,6 +205,63 @@ UPLOADS_CORS_ORIGINS = env.list(
 CORS_ALLOWED_ORIGINS = env.list("UPLOADS_API_CORS_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_ALLOW_CREDENTIALS = False
+
+# --- Security -------------------------------------------------------------------------------
+
+# HTTPS. Off by default so `make run` works over http; .env.production.example turns every one on,
+# and `manage.py check --deploy` is then clean.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
+# Behind a proxy that terminates TLS: the header it sets and the value meaning https, e.g.
+# "HTTP_X_FORWARDED_PROTO,https". Only if the proxy always sets (or strips) that header.
+SECURE_PROXY_SSL_HEADER = tuple(env.list("SECURE_PROXY_SSL_HEADER", default=[])) or None
+# Django's defaults stay: nosniff, Referrer-Policy same-origin, X-Frame-Options DENY, COOP.
+# Pages also get a Content-Security-Policy (project/middleware.py).
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "project.middleware.ContentSecurityPolicyMiddleware",
+)
+
+# Messages live in the session, not a cookie: the admin shows a new API token as one.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+# Files never pass through Django and the API's bodies are a few hundred bytes: a larger body
+# answers 413 before it is parsed.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=256 * 1024)
+
+# The cache behind the rate limits: one per process by default; with REDIS_URL
+# (redis://127.0.0.1:6379/0) shared by every process and host, as production needs.
+REDIS_URL = env.str("REDIS_URL", default="")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
+# API rate limits per user (browser session or token alike): "<requests>/<s|m|h|d>"; 0 turns
+# one off. Over it: 429 with Retry-After.
+UPLOADS_RATE_PRESIGN = env.str("UPLOADS_RATE_PRESIGN", default="60/m")
+UPLOADS_RATE_COMPLETE = env.str("UPLOADS_RATE_COMPLETE", default="120/m")
+UPLOADS_RATE_URL = env.str("UPLOADS_RATE_URL", default="300/m")
+# Quotas per user, checked when an upload is signed; 0 = no limit. Bytes count complete files
+# and what pending uploads may still store.
+UPLOADS_QUOTA_BYTES = env.int("UPLOADS_QUOTA_BYTES", default=10 * 1024**3)
+UPLOADS_QUOTA_PENDING = env.int("UPLOADS_QUOTA_PENDING", default=100)
+
+# Sign-in (the site's and the admin's) through django-axes: after AXES_FAILURE_LIMIT wrong
+# passwords for one username from one address, that pair is locked out (429) for the cool-off.
+INSTALLED_APPS.append("axes")
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # last, as axes requires
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
 
 # --- Logging --------------------------------------------------------------------------------
 

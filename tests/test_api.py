@@ -5,10 +5,18 @@ from unittest import mock
 
 import pytest
 import requests
+from django.core.cache import cache
 from django.test import Client
 
+from tests.test_content import HTML
 from uploads import services
 from uploads.models import ApiToken, Upload
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    # The rate limits count in the cache (per process by default): each test starts from zero.
+    cache.clear()
 
 
 def start(api, *, filename="notes.txt", content_type="text/plain", size=5):
@@ -416,3 +424,117 @@ def test_a_script_with_a_token_runs_the_whole_lifecycle_over_http(s3, live_serve
     assert deleted.status_code == 204
     assert s3.head(upload["key"]) is None
     assert session.get(f"{api_url}/{upload['id']}").status_code == 404
+
+
+# --- Quotas, rate limits and bounds -----------------------------------------------------------
+
+
+def test_start_over_the_byte_quota_answers_413_with_the_numbers(s3, api, user, upload_factory, settings):
+    settings.UPLOADS_QUOTA_BYTES = 10
+    upload_factory(owner=user, status=Upload.Status.COMPLETE, size=8)
+
+    body = assert_error(start(api, size=5), 413, "quota_exceeded")
+
+    assert "8 of your 10 bytes" in body["detail"]
+    assert Upload.objects.count() == 1
+
+
+def test_start_with_too_many_pending_uploads_answers_429(s3, api, user, upload_factory, settings):
+    settings.UPLOADS_QUOTA_PENDING = 1
+    upload_factory(owner=user)
+
+    assert_error(start(api), 429, "too_many_pending")
+    assert Upload.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("setting", "method", "path"),
+    [
+        ("UPLOADS_RATE_PRESIGN", "post", "/api/uploads"),
+        ("UPLOADS_RATE_COMPLETE", "post", "/api/uploads/{id}/complete"),
+        ("UPLOADS_RATE_URL", "get", "/api/uploads/{id}/url"),
+    ],
+)
+def test_an_operation_over_its_rate_answers_429_with_retry_after(
+    s3, api, user, upload_factory, settings, setting, method, path
+):
+    setattr(settings, setting, "2/m")
+    upload = upload_factory(owner=user, status=Upload.Status.COMPLETE, body=b"x")
+    call = lambda: getattr(api, method)(path.format(id=upload.pk), content_type="application/json")  # noqa: E731
+
+    responses = [call() for _ in range(3)]
+
+    assert 429 not in [r.status_code for r in responses[:2]]
+    assert_error(responses[2], 429, "throttled")
+    assert 0 < int(responses[2]["Retry-After"]) <= 60
+
+
+def test_a_rate_limit_counts_each_user_apart(s3, api, bob_api, settings):
+    settings.UPLOADS_RATE_PRESIGN = "1/m"
+    start(api)
+
+    assert start(bob_api).status_code == 201
+    assert start(api).status_code == 429
+
+
+def test_rate_limits_count_in_redis_when_it_is_the_cache(s3, api, settings):
+    redis = pytest.importorskip("redis")
+    try:
+        redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=1).ping()
+    except redis.ConnectionError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/15",
+        }
+    }
+    settings.UPLOADS_RATE_PRESIGN = "1/m"
+    cache.clear()
+
+    assert [start(api).status_code for _ in range(2)] == [201, 429]
+    cache.clear()
+
+
+def test_a_rate_of_zero_is_no_limit(s3, api, settings):
+    settings.UPLOADS_RATE_PRESIGN = "0"
+
+    assert {start(api).status_code for _ in range(3)} == {201}
+
+
+@pytest.mark.parametrize("page", ["100001", "99999999999999999999", "400000000000000000"])
+def test_list_refuses_a_huge_page_number_with_422(s3, api, page):
+    assert_error(api.get("/api/uploads", {"page": page}), 422, "validation_error")
+
+
+@pytest.mark.parametrize("size", [True, 5.0, "5", 1.5])
+def test_start_refuses_a_size_that_is_not_an_integer(s3, api, size):
+    assert_error(start(api, size=size), 422, "validation_error")
+    assert not Upload.objects.exists()
+
+
+def test_a_body_over_the_limit_answers_413_in_the_error_shape(s3, api, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    body = '{"filename": "a.txt", "size": 5, "content_type": "' + "x" * 2000 + '"}'
+
+    assert_error(api.post("/api/uploads", body, content_type="application/json"), 413, "request_too_large")
+    assert not Upload.objects.exists()
+
+
+def test_complete_answers_409_for_html_declared_as_a_png(s3, api, user, upload_factory):
+    upload = upload_factory(
+        owner=user, filename="cat.png", content_type="image/png", max_size=4096, body=HTML
+    )
+
+    assert_error(api.post(f"/api/uploads/{upload.pk}/complete"), 409, "object_type_mismatch")
+    assert s3.head(upload.key) is None
+
+
+def test_an_authorization_value_is_never_logged(db, settings, caplog):
+    settings.DEBUG = True
+    client = Client(headers={"Authorization": "Basic YWxpY2U6aHVudGVyMg=="})
+
+    with caplog.at_level("DEBUG"):
+        assert client.get("/api/uploads").status_code == 401
+
+    assert "YWxpY2U6aHVudGVyMg" not in caplog.text

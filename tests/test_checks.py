@@ -1,3 +1,9 @@
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
@@ -89,3 +95,66 @@ def test_an_empty_value_in_the_environment_means_the_default(monkeypatch):
     env = Env()
     assert env.str("AWS_S3_ADDRESSING_STYLE", default="path") == "path"
     assert env.int("UPLOADS_MAX_FILE_SIZE", default=5) == 5
+
+
+# --- Security -----------------------------------------------------------------------------------
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    # The browser tests allow Django's sync calls from Playwright's event loop; a deployment doesn't.
+    inherited = {name: value for name, value in os.environ.items() if name != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR,
+        env={**inherited, **env},
+        capture_output=True,
+        text=True,
+    )
+
+
+def production_env() -> dict[str, str]:
+    lines = (BASE_DIR / ".env.production.example").read_text().splitlines()
+    example = dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+    return {**example, "SECRET_KEY": secrets.token_urlsafe(50)}  # what a deployer fills in
+
+
+def test_check_deploy_is_clean_with_the_production_example():
+    checked = manage("check", "--deploy", "--fail-level", "WARNING", **production_env())
+
+    assert checked.returncode == 0, checked.stderr
+    assert "no issues" in checked.stdout
+
+
+def test_the_app_refuses_to_start_with_debug_off_and_the_development_key():
+    # Not only --deploy: runserver, migrate and every command run this check.
+    checked = manage("check", **{**production_env(), "SECRET_KEY": ""})
+
+    assert checked.returncode == 1
+    assert "uploads.E020" in checked.stderr
+
+
+def test_the_development_key_is_fine_with_debug_on(settings):
+    settings.DEBUG = True
+    settings.SECRET_KEY = settings.INSECURE_DEV_SECRET_KEY
+
+    assert checks.check_secret_key(None) == []
+
+
+def test_it_reports_a_missing_libmagic(monkeypatch):
+    monkeypatch.setattr(checks, "libmagic_problem", lambda: "failed to find libmagic")
+
+    assert "uploads.E021" in ids(checks.check_security_settings(None))
+
+
+def test_it_reports_a_rate_that_is_not_a_rate(settings):
+    settings.UPLOADS_RATE_URL = "fast"
+
+    assert ids(checks.check_security_settings(None)) == ["uploads.E022"]
+
+
+def test_it_reports_a_negative_quota(settings):
+    settings.UPLOADS_QUOTA_PENDING = -1
+
+    assert ids(checks.check_security_settings(None)) == ["uploads.E023"]

@@ -2,8 +2,11 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 import requests
+from django.core import signing
 
+from tests.test_content import HTML, PDF, PE, png
 from uploads import services
+from uploads.content import HEAD_BYTES
 from uploads.errors import (
     ContentTypeNotAllowed,
     InvalidContentType,
@@ -14,14 +17,17 @@ from uploads.errors import (
     ObjectSizeMismatch,
     ObjectTooLarge,
     ObjectTypeMismatch,
+    QuotaExceeded,
     StorageUnavailable,
+    TooManyPending,
     UploadFailed,
     UploadNotComplete,
     UploadNotFound,
     UploadTooLarge,
 )
-from uploads.models import Upload
-from uploads.validation import object_key
+from uploads.models import Upload, UsedFormToken
+from uploads.s3 import S3Client
+from uploads.validation import object_key, upload_folder
 
 pytestmark = pytest.mark.django_db
 
@@ -356,3 +362,207 @@ def test_a_put_upload_completes_like_a_posted_one(s3, user, settings, put_to_s3)
     upload = services.upload_complete(upload=direct.upload)
 
     assert (upload.status, upload.size) == (Upload.Status.COMPLETE, 5)
+
+
+# --- Content: the first bytes against the declared type ---------------------------------------
+
+
+def test_complete_fails_and_deletes_html_declared_as_a_png(s3, upload_factory):
+    upload = upload_factory(filename="cat.png", content_type="image/png", max_size=4096, body=HTML)
+
+    with pytest.raises(ObjectTypeMismatch):
+        services.upload_complete(upload=upload)
+
+    assert Upload.objects.get(pk=upload.pk).status == Upload.Status.FAILED
+    assert s3.head(upload.key) is None
+
+
+def test_complete_fails_an_executable_declared_as_a_pdf(s3, upload_factory):
+    upload = upload_factory(filename="invoice.pdf", content_type="application/pdf", max_size=4096, body=PE)
+
+    with pytest.raises(ObjectTypeMismatch, match="portable-executable"):
+        services.upload_complete(upload=upload)
+
+
+def test_complete_accepts_a_real_png(s3, upload_factory):
+    upload = upload_factory(filename="cat.png", content_type="image/png", body=png())
+
+    assert services.upload_complete(upload=upload).status == Upload.Status.COMPLETE
+
+
+def test_complete_reads_only_the_first_bytes_with_one_ranged_get(s3, upload_factory, monkeypatch):
+    upload = upload_factory(filename="big.pdf", max_size=10**6, body=PDF + b"\0" * 500_000)
+    reads = []
+    original = S3Client.read_head
+    monkeypatch.setattr(
+        S3Client, "read_head", lambda self, key, **kw: reads.append(kw) or original(self, key, **kw)
+    )
+
+    services.upload_complete(upload=upload)
+
+    assert [read["length"] for read in reads] == [HEAD_BYTES]
+
+
+def test_the_ranged_get_refuses_an_object_replaced_after_its_head(s3, upload_factory, put_object):
+    upload = upload_factory(filename="a.pdf", body=PDF)
+    checked = s3.head(upload.key)
+    put_object(upload.key, HTML, "application/pdf")
+
+    assert s3.read_head(upload.key, length=HEAD_BYTES, etag=checked.etag) is None
+
+
+# --- Quotas -------------------------------------------------------------------------------------
+
+
+def test_start_refuses_a_file_over_the_users_byte_quota_and_says_the_numbers(
+    s3, user, upload_factory, settings
+):
+    settings.UPLOADS_QUOTA_BYTES = 100
+    upload_factory(owner=user, status=Upload.Status.COMPLETE, size=90)
+
+    with pytest.raises(QuotaExceeded, match="needs 20 bytes and 90 of your 100 bytes are used; 10 are left"):
+        services.upload_start(owner=user, filename="a.txt", content_type="text/plain", size=20)
+
+    assert Upload.objects.count() == 1
+
+
+def test_start_counts_what_pending_uploads_may_still_store(s3, user, upload_factory, settings):
+    settings.UPLOADS_QUOTA_BYTES = 100
+    upload_factory(owner=user, max_size=100, expected_size=60)
+
+    with pytest.raises(QuotaExceeded):
+        services.upload_start(owner=user, filename="a.txt", content_type="text/plain", size=41)
+
+
+def test_start_refuses_more_pending_uploads_than_allowed(s3, user, upload_factory, settings):
+    settings.UPLOADS_QUOTA_PENDING = 2
+    upload_factory(owner=user)
+    upload_factory(owner=user)
+
+    with pytest.raises(TooManyPending, match="2 uploads are pending; at most 2"):
+        services.upload_start(owner=user, filename="a.txt", content_type="text/plain", size=1)
+
+
+def test_a_quota_of_zero_is_no_limit(s3, user, upload_factory, settings):
+    settings.UPLOADS_QUOTA_BYTES = settings.UPLOADS_QUOTA_PENDING = 0
+    upload_factory(owner=user, status=Upload.Status.COMPLETE, size=10**12)
+
+    assert services.upload_start(owner=user, filename="a.txt", content_type="text/plain", size=5)
+
+
+def test_usage_counts_only_the_users_stored_and_pending_bytes_in_one_query(
+    user, other_user, upload_factory, django_assert_num_queries
+):
+    upload_factory(owner=user, status=Upload.Status.COMPLETE, size=10)
+    upload_factory(owner=user, max_size=500, expected_size=5)
+    upload_factory(owner=user, status=Upload.Status.FAILED, size=1000)
+    upload_factory(owner=other_user, status=Upload.Status.COMPLETE, size=1000)
+
+    with django_assert_num_queries(1):
+        usage = services.upload_usage(owner=user)
+
+    assert (usage.bytes_used, usage.pending) == (15, 1)
+
+
+# --- The form path (no JavaScript): one object, single use -----------------------------------
+
+
+def sign_form(user):
+    tokens = []
+    form = services.form_upload_start(
+        owner=user, finish_url=lambda token: tokens.append(token) or "http://testserver/"
+    )
+    token = tokens[0]
+    folder = form.fields["key"].removesuffix("${filename}")
+    return form, token, folder
+
+
+def test_the_form_policy_pins_an_octet_stream_type_and_an_attachment(s3, user):
+    form, _, _ = sign_form(user)
+
+    assert form.fields["Content-Type"] == "application/octet-stream"
+    assert form.fields["Content-Disposition"] == "attachment"
+
+
+def test_finish_records_one_object_and_deletes_every_other_in_the_folder(s3, user, put_object):
+    _, token, folder = sign_form(user)
+    for name in ("a.txt", "b.txt", "nested/c.txt"):
+        put_object(folder + name, b"text", "application/octet-stream")
+
+    upload = services.form_upload_finish(owner=user, token=token)
+
+    assert [obj.key for obj in s3.iter_objects(prefix=folder)] == [upload.key]
+    assert Upload.objects.count() == 1
+
+
+def test_finish_refuses_an_object_stored_with_another_type_than_the_policy_pinned(s3, user, put_object):
+    _, token, folder = sign_form(user)
+    put_object(folder + "photo.png", png(), "text/html")
+
+    with pytest.raises(ObjectTypeMismatch, match="stored as text/html"):
+        services.form_upload_finish(owner=user, token=token)
+
+    assert not Upload.objects.exists()
+    assert list(s3.iter_objects(prefix=folder)) == []
+
+
+def test_finish_refuses_html_named_as_a_png(s3, user, put_object):
+    _, token, folder = sign_form(user)
+    put_object(folder + "photo.png", HTML, "application/octet-stream")
+
+    with pytest.raises(ObjectTypeMismatch):
+        services.form_upload_finish(owner=user, token=token)
+
+    assert not Upload.objects.exists()
+
+
+def test_finish_refuses_a_file_over_the_byte_quota(s3, user, put_object, settings):
+    settings.UPLOADS_QUOTA_BYTES = 3
+    _, token, folder = sign_form(user)
+    put_object(folder + "notes.txt", b"four", "application/octet-stream")
+
+    with pytest.raises(QuotaExceeded):
+        services.form_upload_finish(owner=user, token=token)
+
+    assert list(s3.iter_objects(prefix=folder)) == []
+
+
+def test_a_finish_token_replayed_after_delete_records_nothing(s3, user, put_object):
+    _, token, folder = sign_form(user)
+    put_object(folder + "a.txt", b"text", "application/octet-stream")
+    services.upload_delete(upload=services.form_upload_finish(owner=user, token=token))
+    put_object(folder + "again.txt", b"text", "application/octet-stream")  # the policy still lives
+
+    with pytest.raises(UploadNotFound, match="already been used"):
+        services.form_upload_finish(owner=user, token=token)
+
+    assert not Upload.objects.exists()
+    assert UsedFormToken.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [{"id": "../../other", "owner": 1}, {"owner": 1}, ["id"], "id", {"id": None, "owner": 1}],
+)
+def test_a_malformed_signed_token_is_not_found(db, user, payload):
+    token = signing.dumps(payload, salt=services.FORM_TOKEN_SALT)
+
+    with pytest.raises(UploadNotFound):
+        services.form_upload_finish(owner=user, token=token)
+
+
+def test_a_forged_token_for_an_existing_upload_is_not_found(s3, user, other_user, upload_factory):
+    theirs = upload_factory(owner=other_user, status=Upload.Status.COMPLETE, body=b"secret")
+    token = signing.dumps({"id": str(theirs.pk), "owner": user.pk}, salt=services.FORM_TOKEN_SALT)
+
+    with pytest.raises(UploadNotFound):
+        services.form_upload_finish(owner=user, token=token)
+
+    assert Upload.objects.get(pk=theirs.pk).owner == other_user
+    assert s3.head(theirs.key) is not None
+
+
+def test_the_form_folder_follows_from_the_signed_id(s3, user):
+    _, token, folder = sign_form(user)
+
+    assert folder == upload_folder(signing.loads(token, salt=services.FORM_TOKEN_SALT)["id"])

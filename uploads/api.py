@@ -12,6 +12,7 @@ from django.http import HttpRequest, JsonResponse
 from ninja import Query, Router, Status
 
 from . import errors, services
+from .auth import UserRateThrottle
 from .schemas import (
     DirectUploadOut,
     DownloadUrlOut,
@@ -27,6 +28,9 @@ from .schemas import (
 ERROR_STATUS: dict[type[errors.UploadError], int] = {
     errors.UploadNotFound: 404,
     errors.UploadTooLarge: 413,
+    errors.QuotaExceeded: 413,
+    errors.TooManyPending: 429,
+    errors.InvalidPage: 422,
     errors.ContentTypeNotAllowed: 415,
     errors.InvalidFilename: 422,
     errors.InvalidContentType: 422,
@@ -38,7 +42,16 @@ ERROR_STATUS: dict[type[errors.UploadError], int] = {
     errors.UploadNotComplete: 409,
     errors.StorageUnavailable: 503,
 }
-ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut, 500: ErrorOut, 503: ErrorOut}
+ERRORS = {
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    413: ErrorOut,
+    422: ErrorOut,
+    429: ErrorOut,
+    500: ErrorOut,
+    503: ErrorOut,
+}
 
 router = Router(tags=["uploads"])
 
@@ -57,8 +70,9 @@ def upload_error(request: HttpRequest, exc: errors.UploadError) -> JsonResponse:
 
 @router.post(
     "",
-    response={201: DirectUploadOut, 400: ErrorOut, 413: ErrorOut, 415: ErrorOut, **ERRORS},
+    response={201: DirectUploadOut, 400: ErrorOut, 415: ErrorOut, **ERRORS},
     summary="Start an upload: sign a POST policy for one file",
+    throttle=UserRateThrottle("UPLOADS_RATE_PRESIGN"),
 )
 def create_upload(request, payload: UploadIn):
     direct = services.upload_start(
@@ -71,6 +85,7 @@ def create_upload(request, payload: UploadIn):
     "/{upload_id}/complete",
     response={200: UploadOut, 409: ErrorOut, **ERRORS},
     summary="Complete an upload after S3 has the file (verified with S3)",
+    throttle=UserRateThrottle("UPLOADS_RATE_COMPLETE"),
 )
 def complete_upload(request, upload_id: UUID):
     upload = services.upload_get(upload_id=upload_id, owner=request.auth)
@@ -79,8 +94,8 @@ def complete_upload(request, upload_id: UUID):
 
 @router.get("", response={200: UploadPageOut, **ERRORS}, summary="List your uploads")
 def list_uploads(request, filters: Query[ListFilters]):
+    start = services.upload_page_start(filters.page, filters.page_size)
     uploads = services.upload_list(owner=request.auth, status=filters.status)
-    start = (filters.page - 1) * filters.page_size
     return {
         "items": list(uploads[start : start + filters.page_size]),
         "count": uploads.count(),
@@ -98,6 +113,7 @@ def get_upload(request, upload_id: UUID):
     "/{upload_id}/url",
     response={200: DownloadUrlOut, 409: ErrorOut, **ERRORS},
     summary="A download URL for a completed upload",
+    throttle=UserRateThrottle("UPLOADS_RATE_URL"),
 )
 def upload_url(request, upload_id: UUID, query: Query[UrlQuery]):
     upload = services.upload_get(upload_id=upload_id, owner=request.auth)

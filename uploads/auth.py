@@ -1,14 +1,18 @@
-"""How API callers authenticate: the browser's session (with CSRF) or a personal bearer token."""
+"""Who calls the API and how often: the browser's session (with CSRF) or a personal bearer token,
+and the per-user rate limits on the operations that cost the most."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja.errors import HttpError
 from ninja.security import HttpBearer
 from ninja.security import SessionAuth as NinjaSessionAuth
+from ninja.throttling import SimpleRateThrottle
 from ninja.utils import check_csrf
 
 from .models import ApiToken
@@ -43,6 +47,14 @@ class SessionAuth(NinjaSessionAuth):
 class TokenAuth(HttpBearer):
     """`Authorization: Bearer <token>` with a personal API token."""
 
+    def __call__(self, request: HttpRequest):
+        # ninja's HttpBearer logs the whole header of any other scheme (Basic credentials too)
+        # when DEBUG is on; an Authorization value is never logged here.
+        scheme, _, token = request.headers.get(self.header, "").partition(" ")
+        if scheme.lower() != self.openapi_scheme or not token.strip():
+            return None
+        return self.authenticate(request, token.strip())
+
     def authenticate(self, request: HttpRequest, token: str):
         api_token = ApiToken.objects.find(token)
         if api_token is None or not api_token.user.is_active:
@@ -51,3 +63,51 @@ class TokenAuth(HttpBearer):
         if api_token.last_used_at is None or now - api_token.last_used_at > TOKEN_USE_RESOLUTION:
             ApiToken.objects.filter(pk=api_token.pk).update(last_used_at=now)
         return api_token.user
+
+
+def parse_rate(rate: str) -> tuple[int, int] | None:
+    """Return (requests, seconds) for a rate such as "60/m"; (0, 0), no limit, for 0; None if malformed."""
+    if rate.strip() == "0":
+        return 0, 0
+    try:
+        count, seconds = _RATE_FORMAT.parse_rate(rate)
+    except ValueError:
+        return None
+    if count == 0:
+        return 0, 0
+    return (count, seconds) if count is not None and count > 0 and seconds else None
+
+
+class UserRateThrottle(SimpleRateThrottle):
+    """django-ninja's cache-backed throttle, per user (session or token alike) and per operation.
+
+    The rate is read from a setting on each request (0 = no limit); counts live in Django's
+    cache (REDIS_URL in production). ninja keeps one throttle object per operation and its own
+    throttle stores each request's state on it; here that state stays with the thread.
+    """
+
+    def __init__(self, setting: str):
+        self.setting = setting
+        self.scope = setting.lower()
+        self._local = threading.local()
+
+    def get_cache_key(self, request: HttpRequest) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": request.auth.pk}
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        count, seconds = parse_rate(getattr(settings, self.setting)) or (0, 0)
+        if not count:
+            return True
+        key, now = self.get_cache_key(request), self.timer()
+        history = [at for at in self.cache.get(key, []) if at > now - seconds]  # newest first
+        if len(history) >= count:
+            self._local.wait = seconds - (now - history[-1])
+            return False
+        self.cache.set(key, [now, *history], seconds)
+        return True
+
+    def wait(self) -> float | None:
+        return getattr(self._local, "wait", None)
+
+
+_RATE_FORMAT = SimpleRateThrottle(rate="1/s")

@@ -7,6 +7,8 @@ from urllib.parse import urlparse
 from django.conf import settings
 from django.core import checks
 
+from .auth import parse_rate
+from .content import libmagic_problem
 from .validation import MIME_TYPE_PATTERN
 
 REGION = re.compile(r"[a-z]{2}(-[a-z0-9]+)+-\d+|auto|[a-z0-9-]{2,32}")
@@ -114,14 +116,41 @@ def _limit_problems() -> Iterator[Problem]:
             )
 
 
-@checks.register(checks.Tags.security, deploy=True)
+# Not deploy-only: a server started with DEBUG off and the published development key (any
+# runserver, migrate or management command) stops here, not only `check --deploy`.
+@checks.register(checks.Tags.security)
 def check_secret_key(app_configs, **kwargs) -> list[checks.CheckMessage]:
     if not settings.DEBUG and settings.SECRET_KEY == settings.INSECURE_DEV_SECRET_KEY:
         return [
             checks.Error(
                 "SECRET_KEY is the development key while DEBUG is off.",
-                hint="Set SECRET_KEY in the environment.",
+                hint="Set SECRET_KEY in the environment (python -c 'import secrets; print(secrets.token_urlsafe(50))').",
                 id="uploads.E020",
             )
         ]
     return []
+
+
+@checks.register(checks.Tags.security)
+def check_security_settings(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    return _errors(_security_problems())
+
+
+def _security_problems() -> Iterator[Problem]:
+    problem = libmagic_problem()
+    if problem:
+        yield (
+            "E021",
+            f"libmagic, which checks uploaded files' content, can't be loaded: {problem}",
+            "Install it: apt-get install libmagic1 (Debian, Ubuntu), brew install libmagic (macOS).",
+        )
+    for name in ("UPLOADS_RATE_PRESIGN", "UPLOADS_RATE_COMPLETE", "UPLOADS_RATE_URL"):
+        if parse_rate(getattr(settings, name)) is None:
+            yield (
+                "E022",
+                f"{name} {getattr(settings, name)!r} is not a rate.",
+                'Use "<requests>/<period>" such as "60/m" or "1000/h", or 0 for no limit.',
+            )
+    for name in ("UPLOADS_QUOTA_BYTES", "UPLOADS_QUOTA_PENDING"):
+        if getattr(settings, name) < 0:
+            yield "E023", f"{name} must be 0 (no limit) or positive.", ""

@@ -34,6 +34,21 @@ class UploadTooLarge(UploadError):
     default_message = "The file is larger than allowed."
 
 
+class QuotaExceeded(UploadError):
+    code = "quota_exceeded"
+    default_message = "This file would take you over your storage quota."
+
+
+class TooManyPending(UploadError):
+    code = "too_many_pending"
+    default_message = "Too many uploads are pending; complete or cancel some first."
+
+
+class InvalidPage(UploadError):
+    code = "invalid_page"
+    default_message = "No such page."
+
+
 class ContentTypeNotAllowed(UploadError):
     code = "content_type_not_allowed"
     default_message = "This type of file is not accepted."

@@ -1,10 +1,12 @@
 import hashlib
 import secrets
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .validation import is_raster_image
@@ -17,6 +19,18 @@ class UploadQuerySet(models.QuerySet):
     def pending_since(self, cutoff: datetime) -> "UploadQuerySet":
         """Pending uploads created before `cutoff`: the browser never called complete."""
         return self.filter(status=Upload.Status.PENDING, created_at__lt=cutoff)
+
+    def usage(self) -> dict[str, int]:
+        """Bytes stored or reserved, and pending uploads, in one aggregate query.
+
+        A complete upload counts its size; a pending one the most its policy allows (the exact
+        declared size, or its bound), until complete or cleanup settles it.
+        """
+        return self.aggregate(
+            bytes=Coalesce(Sum("size", filter=Q(status=Upload.Status.COMPLETE)), 0)
+            + Coalesce(Sum(Coalesce("expected_size", "max_size"), filter=Q(status=Upload.Status.PENDING)), 0),
+            pending=Count("pk", filter=Q(status=Upload.Status.PENDING)),
+        )
 
 
 class Upload(models.Model):
@@ -146,3 +160,33 @@ class ApiToken(models.Model):
         if self.revoked_at is None:
             self.revoked_at = timezone.now()
             self.save(update_fields=["revoked_at"])
+
+
+class UsedFormTokenQuerySet(models.QuerySet):
+    def expired(self, *, max_age: timedelta) -> "UsedFormTokenQuerySet":
+        """Receipts of tokens too old to be accepted anyway: safe to forget."""
+        return self.filter(used_at__lt=timezone.now() - max_age)
+
+
+class UsedFormToken(models.Model):
+    """A no-JavaScript finish token that has been used: the receipt that makes it single use.
+
+    Kept apart from `Upload` so deleting the upload doesn't make its token good again (a replay
+    after delete would otherwise record whatever sits in the folder by then). Forgotten once the
+    token has expired.
+    """
+
+    upload_id = models.UUIDField(primary_key=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    used_at = models.DateTimeField(default=timezone.now)
+
+    objects = UsedFormTokenQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            # Forgetting expired receipts: WHERE used_at < ?.
+            models.Index(fields=["used_at"], name="usedformtoken_used_at_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"form upload {self.upload_id}"

@@ -32,6 +32,8 @@ from .validation import acl_for, guess_content_type
 
 __all__ = ["S3Client", "clear_client_cache", "client_config"]
 
+# A conditional GET whose object has changed since (If-Match no longer holds).
+CHANGED_CODES = {"412", "PreconditionFailed"}
 # S3's DeleteObjects takes at most this many keys a request.
 DELETE_BATCH_SIZE = 1000
 
@@ -167,6 +169,27 @@ class S3Client:
             content_type=response.get("ContentType", ""),
             last_modified=response.get("LastModified"),
         )
+
+    def read_head(self, key: str, *, length: int, etag: str = "") -> bytes | None:
+        """Return the object's first `length` bytes (one ranged GET), or None if it is gone.
+
+        With `etag`, also None if the object is no longer that version (the GET is conditional),
+        so the bytes read belong to the object whose size and ETag were checked.
+        """
+        params: dict[str, Any] = {"Bucket": self.bucket_name, "Key": key, "Range": f"bytes=0-{length - 1}"}
+        if etag:
+            params["IfMatch"] = f'"{etag}"'
+        try:
+            body = self.client.get_object(**params)["Body"]
+            try:
+                # A store that ignores Range sends the whole object: read no more than asked.
+                return body.read(length)
+            finally:
+                body.close()
+        except STORE_ERRORS as e:
+            if error_code(e) in NOT_FOUND_CODES | CHANGED_CODES:
+                return None
+            raise unavailable("read the file", e) from e
 
     def delete(self, key: str) -> None:
         with storage_errors("delete the file"):

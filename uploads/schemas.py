@@ -7,8 +7,10 @@ from typing import Literal
 from uuid import UUID
 
 from ninja import Field, Schema
+from pydantic import StrictInt
 
 from .models import Upload
+from .services import MAX_PAGE
 
 MAX_PAGE_SIZE = 100
 StatusName = Literal["pending", "complete", "failed", "deleting"]
@@ -22,7 +24,8 @@ class ErrorOut(Schema):
 class UploadIn(Schema):
     filename: str = Field(..., max_length=1024, examples=["holiday.jpg"])
     content_type: str = Field("", max_length=255, examples=["image/jpeg"])
-    size: int = Field(..., description="The file's exact size in bytes; the policy pins it.")
+    # Strict: JSON true, 5.0 and "5" are not sizes (lax parsing would take them as 1 and 5).
+    size: StrictInt = Field(..., description="The file's exact size in bytes; the policy pins it.")
 
 
 class DirectUploadOut(Schema):
@@ -64,7 +67,7 @@ class UploadPageOut(Schema):
 
 class ListFilters(Schema):
     status: StatusName | None = None
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=MAX_PAGE)
     page_size: int = Field(25, ge=1, le=MAX_PAGE_SIZE)
 
 

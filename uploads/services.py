@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,18 +21,22 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
+from .content import HEAD_BYTES, type_problem
 from .errors import (
-    ContentTypeNotAllowed,
     InvalidExpiration,
+    InvalidPage,
     ObjectMissing,
+    ObjectTypeMismatch,
+    QuotaExceeded,
     StorageUnavailable,
+    TooManyPending,
     UploadError,
     UploadFailed,
     UploadNotComplete,
     UploadNotFound,
 )
-from .models import Upload
-from .s3 import S3Client
+from .models import Upload, UsedFormToken
+from .s3 import ObjectInfo, S3Client
 from .validation import (
     acl_for,
     clean_content_type,
@@ -54,6 +59,14 @@ FORM_TOKEN_SALT = "uploads.form-upload"
 FORM_TOKEN_MAX_AGE = 6 * 3600
 # S3 puts the posted file's name where the key says `${filename}`; a store that doesn't leaves it.
 FILENAME_VARIABLE = "${filename}"
+# What a form upload is stored as: the form can't know the file's type when the page is signed,
+# and the server decides the served type from the name anyway. So the plain URL of the object
+# always downloads, and a store that ignored the policy's type shows at finish.
+FORM_CONTENT_TYPE = "application/octet-stream"
+FORM_CONTENT_DISPOSITION = "attachment"
+# Past this page a list's OFFSET overflows the database's integers (SQLite, PostgreSQL's bigint);
+# no one has 100,000 pages of uploads.
+MAX_PAGE = 100_000
 
 
 @dataclass(frozen=True)
@@ -91,6 +104,16 @@ class FormUpload:
 
 
 @dataclass(frozen=True)
+class UploadUsage:
+    """What a user stores (or has reserved with pending uploads) against the limits; 0 = no limit."""
+
+    bytes_used: int
+    bytes_limit: int
+    pending: int
+    pending_limit: int
+
+
+@dataclass(frozen=True)
 class DownloadUrl:
     url: str
     expires_at: datetime | None  # None for the plain URL of a public object
@@ -122,6 +145,8 @@ def upload_start(
     content_type = clean_content_type(content_type)
     min_size, max_size = size_range(size=size, max_size=max_size)
     require_allowed_type(content_type)
+    if owner is not None:
+        require_room(owner=owner, size=max_size)
 
     upload_id = uuid.uuid4()
     key = object_key(upload_id, display_name, prefix=prefix)
@@ -188,10 +213,13 @@ def upload_complete(*, upload: Upload) -> Upload:
     if upload.status != Upload.Status.PENDING:
         raise _settled_error(upload.status, upload.pk)
 
-    info = S3Client().head(upload.key)  # StorageUnavailable leaves the record as it was
+    client = S3Client()
+    info = client.head(upload.key)  # StorageUnavailable leaves the record as it was
     if info is None:
         raise ObjectMissing(f"{upload.original_filename} has not arrived in storage yet.")
-    problem = object_problem(upload, size=info.size, content_type=info.content_type)
+    problem = object_problem(upload, size=info.size, content_type=info.content_type) or content_problem(
+        key=upload.key, etag=info.etag, content_type=upload.content_type, client=client
+    )
     if problem is not None:
         if upload_fail(upload=upload).status == Upload.Status.COMPLETE:
             return upload  # another process completed it first: its verdict stands
@@ -206,6 +234,20 @@ def upload_complete(*, upload: Upload) -> Upload:
     if settled.status != Upload.Status.COMPLETE:
         raise _settled_error(settled.status, upload.pk)
     return settled
+
+
+def content_problem(
+    *, key: str, etag: str, content_type: str, client: S3Client | None = None
+) -> ObjectTypeMismatch | None:
+    """Read the object's first bytes (one ranged GET) and say whether they contradict its type.
+
+    `etag` is the version a HEAD just checked; if the object is gone or has changed since,
+    `ObjectMissing` is raised: nothing is known about the new bytes yet.
+    """
+    head = (client or S3Client()).read_head(key, length=HEAD_BYTES, etag=etag)
+    if head is None:
+        raise ObjectMissing("The file changed in storage while it was being checked; try again.")
+    return type_problem(declared=content_type, head=head)
 
 
 def upload_fail(*, upload: Upload) -> Upload:
@@ -298,6 +340,45 @@ def upload_delete(*, upload: Upload) -> None:
     Upload.objects.filter(pk=upload.pk).delete()
 
 
+def upload_usage(*, owner) -> UploadUsage:
+    """Return what `owner` stores and has pending, with the limits (one query)."""
+    usage = Upload.objects.owned_by(owner).usage()
+    return UploadUsage(
+        bytes_used=usage["bytes"],
+        bytes_limit=settings.UPLOADS_QUOTA_BYTES,
+        pending=usage["pending"],
+        pending_limit=settings.UPLOADS_QUOTA_PENDING,
+    )
+
+
+def require_room(*, owner, size: int, pending: bool = True) -> None:
+    """Refuse a file of `size` bytes that `owner` has no room for (and, with `pending`, a new pending upload).
+
+    One query. Two uploads started at the same instant may both fit where only one does: the
+    rate limit bounds how far that can go.
+    """
+    if not (settings.UPLOADS_QUOTA_BYTES or settings.UPLOADS_QUOTA_PENDING):
+        return
+    usage = upload_usage(owner=owner)
+    if pending and usage.pending_limit and usage.pending >= usage.pending_limit:
+        raise TooManyPending(
+            f"{usage.pending} uploads are pending; at most {usage.pending_limit} may be at once. "
+            "Complete or cancel some first."
+        )
+    if usage.bytes_limit and usage.bytes_used + size > usage.bytes_limit:
+        raise QuotaExceeded(
+            f"This file needs {size} bytes and {usage.bytes_used} of your {usage.bytes_limit} bytes "
+            f"are used; {max(usage.bytes_limit - usage.bytes_used, 0)} are left."
+        )
+
+
+def upload_page_start(page: int, page_size: int) -> int:
+    """Return the offset of a list page; a page past MAX_PAGE is refused (422), never a database overflow."""
+    if not 1 <= page <= MAX_PAGE:
+        raise InvalidPage(f"The page must be between 1 and {MAX_PAGE}.")
+    return (page - 1) * page_size
+
+
 def upload_list(*, owner, status: str | None = None):
     """Return `owner`'s uploads, newest first."""
     uploads = Upload.objects.owned_by(owner)
@@ -333,19 +414,21 @@ def form_upload_start(*, owner, finish_url: Callable[[str], str]) -> FormUpload:
     stores (SeaweedFS, MinIO) replace the query, and a token there would be lost.
 
     The file's name and size are unknown when the page is signed, so the policy pins the key's
-    folder (`<prefix>/<uuid>/`, S3 adds the name), the size range and the redirect. No record
-    exists until `form_upload_finish`: a page that is never used leaves nothing behind.
+    folder (`<prefix>/<uuid>/`, S3 adds the name), the size range, the redirect, and a fixed
+    type and disposition (`FORM_CONTENT_TYPE`, `FORM_CONTENT_DISPOSITION`). No record exists
+    until `form_upload_finish`: a page that is never used leaves nothing behind.
     """
     upload_id = uuid.uuid4()
-    folder = upload_folder(upload_id)
-    token = signing.dumps({"id": str(upload_id), "owner": owner.pk, "folder": folder}, salt=FORM_TOKEN_SALT)
+    token = signing.dumps({"id": str(upload_id), "owner": owner.pk}, salt=FORM_TOKEN_SALT)
     expires_in = settings.UPLOADS_PRESIGN_EXPIRATION
     post = S3Client().presigned_post(
-        key=folder + FILENAME_VARIABLE,
+        key=upload_folder(upload_id) + FILENAME_VARIABLE,
+        content_type=FORM_CONTENT_TYPE,
         min_size=1,
         max_size=settings.UPLOADS_MAX_FILE_SIZE,
         expires_in=expires_in,
         acl=acl_for(False),
+        content_disposition=FORM_CONTENT_DISPOSITION,
         success_action_redirect=finish_url(token),
     )
     return FormUpload(
@@ -357,42 +440,42 @@ def form_upload_start(*, owner, finish_url: Callable[[str], str]) -> FormUpload:
 
 
 def form_upload_finish(*, owner, token: str) -> Upload:
-    """Record and complete the file a form posted; only the signed token and S3 are trusted.
+    """Record and complete the one file a form posted; only the signed token and S3 are trusted.
 
-    The token names the upload and its folder; S3's listing says which object arrived there
-    (S3 also appends `key` to the redirect, but that part of the URL is not signed).
+    The token names the upload; its folder follows from the id (S3 also appends `key` to the
+    redirect, but that part of the URL is not signed). Exactly one object is recorded and any
+    other in the folder deleted; its stored type, size and content are checked. The token is
+    single use: finishing again answers the same upload (a reload), or, once it is deleted,
+    not found; a used token never records anything again.
     """
-    try:
-        signed = signing.loads(token, salt=FORM_TOKEN_SALT, max_age=FORM_TOKEN_MAX_AGE)
-    except signing.BadSignature:
-        raise UploadNotFound("This upload link is not valid or has expired.") from None
-    if signed["owner"] != owner.pk:
-        raise UploadNotFound("This upload link belongs to someone else.")
-    existing = Upload.objects.owned_by(owner).filter(pk=signed["id"]).first()
-    if existing is not None:  # the page was reloaded: finishing twice is harmless
-        return existing
+    upload_id = _form_token_upload_id(token, owner=owner)
+    if UsedFormToken.objects.filter(pk=upload_id).exists():
+        existing = Upload.objects.owned_by(owner).filter(pk=upload_id).first()
+        if existing is not None and existing.status != Upload.Status.DELETING:
+            return existing  # the page was reloaded: finishing twice is harmless
+        raise UploadNotFound("This upload link has already been used.")
+    if Upload.objects.filter(pk=upload_id).exists():
+        raise UploadNotFound("This upload link is not valid.")  # an id no form of ours signed
 
     client = S3Client()
-    info = next(iter(client.iter_objects(prefix=signed["folder"])), None)
-    if info is None:
-        raise ObjectMissing("The file has not arrived in storage.")
+    info = _keep_one_object(client, upload_folder(upload_id))
     name = info.key.rsplit("/", 1)[-1]
     display_name = "upload" if name == FILENAME_VARIABLE else clean_filename(name)
     # The form can't declare a type per file; the server decides it from the name.
     content_type = guess_content_type(display_name)
-    problem: UploadError | None = size_problem(size=info.size, max_size=settings.UPLOADS_MAX_FILE_SIZE)
     try:
-        require_allowed_type(content_type)
-    except ContentTypeNotAllowed as e:
-        problem = e
-    if problem is not None:
+        _check_form_object(client, info, content_type=content_type, owner=owner)
+    except ObjectMissing:
+        raise
+    except UploadError:
         client.delete(info.key)
-        raise problem
+        raise
     now = timezone.now()
     try:
         with transaction.atomic():
-            return Upload.objects.create(
-                id=signed["id"],
+            UsedFormToken.objects.create(upload_id=upload_id, owner=owner, used_at=now)
+            upload = Upload.objects.create(
+                id=upload_id,
                 owner=owner,
                 file=info.key,
                 original_filename=display_name,
@@ -405,5 +488,63 @@ def form_upload_finish(*, owner, token: str) -> Upload:
                 completed_at=now,
                 expires_at=now,
             )
-    except IntegrityError:  # a concurrent finish of the same upload won
-        return Upload.objects.owned_by(owner).get(pk=signed["id"])
+    except IntegrityError:  # a concurrent finish of the same token won
+        winner = Upload.objects.owned_by(owner).filter(pk=upload_id).first()
+        if winner is None:
+            raise UploadNotFound("This upload link has already been used.") from None
+        return winner
+    UsedFormToken.objects.expired(max_age=timedelta(seconds=FORM_TOKEN_MAX_AGE)).delete()
+    return upload
+
+
+def _form_token_upload_id(token: str, *, owner) -> uuid.UUID:
+    """The upload id a finish token was signed for; anything else about it is a not-found."""
+    try:
+        signed = signing.loads(token, salt=FORM_TOKEN_SALT, max_age=FORM_TOKEN_MAX_AGE)
+        upload_id, signed_owner = uuid.UUID(str(signed["id"])), signed["owner"]
+    # Without the key a token can't pass the signature; with a leaked key, any payload can: a
+    # malformed one is refused like a bad signature, never a 500.
+    except (signing.BadSignature, ValueError, TypeError, KeyError, zlib.error):
+        raise UploadNotFound("This upload link is not valid or has expired.") from None
+    if signed_owner != owner.pk:
+        raise UploadNotFound("This upload link belongs to someone else.")
+    return upload_id
+
+
+def _keep_one_object(client: S3Client, folder: str) -> ObjectInfo:
+    """Return the object a form posted to `folder` and delete every other one under it.
+
+    A policy lives minutes and S3 names the key: a page could post several files, or nest keys.
+    Only a file directly in the folder counts; of several, the newest.
+    """
+    objects = list(client.iter_objects(prefix=folder))
+    direct = [obj for obj in objects if "/" not in obj.key[len(folder) :]]
+    chosen = max(
+        direct, key=lambda obj: (obj.last_modified is not None, obj.last_modified, obj.key), default=None
+    )
+    extra = [obj.key for obj in objects if obj is not chosen]
+    if extra:
+        client.delete_many(extra)
+    if chosen is None:
+        raise ObjectMissing("The file has not arrived in storage.")
+    return chosen
+
+
+def _check_form_object(client: S3Client, listed: ObjectInfo, *, content_type: str, owner) -> None:
+    """Refuse a form's object that the policy should have refused, or whose content isn't its type."""
+    info = client.head(listed.key)
+    if info is None:
+        raise ObjectMissing("The file has not arrived in storage.")
+    problem = size_problem(size=info.size, max_size=settings.UPLOADS_MAX_FILE_SIZE)
+    if problem is not None:
+        raise problem
+    if info.content_type != FORM_CONTENT_TYPE:
+        # A store that ignored the policy's fields stored the type the page chose.
+        raise ObjectTypeMismatch(
+            f"The file was stored as {info.content_type or 'untyped'}, not {FORM_CONTENT_TYPE}."
+        )
+    require_allowed_type(content_type)
+    require_room(owner=owner, size=info.size, pending=False)
+    problem = content_problem(key=info.key, etag=info.etag, content_type=content_type, client=client)
+    if problem is not None:
+        raise problem

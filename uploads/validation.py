@@ -233,11 +233,14 @@ def _matches(content_type: str, patterns) -> bool:
     return any(fnmatch.fnmatchcase(content_type, pattern.lower()) for pattern in patterns)
 
 
+def is_script_capable(content_type: str) -> bool:
+    """Whether a browser would run script in a file of this type (HTML, SVG, XML, JavaScript)."""
+    return _matches(content_type, SCRIPT_CAPABLE_TYPES)
+
+
 def serves_inline(content_type: str) -> bool:
     """Whether a file of this type may be shown in the browser (never a script-capable one)."""
-    return _matches(content_type, settings.UPLOADS_INLINE_TYPES) and not _matches(
-        content_type, SCRIPT_CAPABLE_TYPES
-    )
+    return _matches(content_type, settings.UPLOADS_INLINE_TYPES) and not is_script_capable(content_type)
 
 
 def serving_for(content_type: str, filename: str, *, download: bool = False) -> Serving:
@@ -247,7 +250,7 @@ def serving_for(content_type: str, filename: str, *, download: bool = False) -> 
     is an attachment, and a script-capable type is served as octet-stream.
     """
     inline = not download and serves_inline(content_type)
-    if _matches(content_type, SCRIPT_CAPABLE_TYPES):
+    if is_script_capable(content_type):
         content_type = DEFAULT_CONTENT_TYPE
     return Serving(content_type, content_disposition_header(not inline, filename))
 

@@ -1,0 +1,63 @@
+"""The Content-Security-Policy every page is sent with (Django's SecurityMiddleware sends the rest).
+
+Scripts and styles come from this site only: no inline script, style or eval. The one other
+origin a page talks to is the store's, which browsers reach for uploads (the script's POST or
+PUT, the no-JavaScript form's POST) and thumbnails; it is read from the S3 settings on each
+response, so a changed endpoint (or UPLOADS_PUBLIC_ENDPOINT_URL) needs no second setting.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+# ninja's interactive docs load Swagger UI from a CDN; they are a developer's page, not the site's.
+EXEMPT_PREFIXES = ("/api/docs",)
+
+
+def content_security_policy() -> str:
+    storage = storage_origin(
+        settings.AWS_STORAGE_BUCKET_NAME,
+        settings.AWS_S3_REGION_NAME,
+        settings.AWS_S3_ENDPOINT_URL,
+        settings.UPLOADS_PUBLIC_ENDPOINT_URL,
+        settings.AWS_S3_ADDRESSING_STYLE,
+    )
+    directives = {
+        "default-src": "'self'",
+        "script-src": "'self'",
+        "style-src": "'self'",
+        "img-src": f"'self' {storage}",
+        "connect-src": f"'self' {storage}",
+        "form-action": f"'self' {storage}",
+        "frame-ancestors": "'none'",
+        "base-uri": "'none'",
+        "object-src": "'none'",
+    }
+    return "; ".join(f"{name} {value}".strip() for name, value in directives.items())
+
+
+@lru_cache(maxsize=8)
+def storage_origin(bucket: str, region: str, endpoint: str | None, public: str | None, style: str) -> str:
+    """The scheme and host browsers reach the bucket at, as boto3 builds its URLs (no request)."""
+    from uploads.s3 import S3Client  # the app's settings must be loaded first
+
+    if not bucket:
+        return ""
+    url = urlsplit(S3Client().object_url("csp"))
+    return f"{url.scheme}://{url.netloc}"
+
+
+class ContentSecurityPolicyMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if "Content-Security-Policy" not in response and not request.path.startswith(EXEMPT_PREFIXES):
+            response["Content-Security-Policy"] = content_security_policy()
+            response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        return response
