@@ -1,11 +1,13 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from uploads.bucket import storage_checks
+from uploads.management.commands._outages import one_line_errors
 
 
 class Command(BaseCommand):
     help = "Check the S3 settings: credentials, bucket, region, CORS, clock skew and a presigned POST round trip."
 
+    @one_line_errors
     def handle(self, *args, **options):
         failed = []
         for check in storage_checks():
