@@ -5,6 +5,7 @@ peak memory as N doubles."""
 from __future__ import annotations
 
 import math
+import threading
 import time
 import tracemalloc
 import uuid
@@ -89,10 +90,15 @@ def run() -> dict:
         # --- Cleanup at scale ---
         calls: dict[str, int] = {}
 
-        def count(model, **kwargs):
-            calls[model.name] = calls.get(model.name, 0) + 1
+        counting = threading.Lock()  # HEADs are made from 8 threads at once
 
-        s3.client.meta.events.register("before-call.s3", count)
+        def count(model, **kwargs):
+            with counting:
+                calls[model.name] = calls.get(model.name, 0) + 1
+
+        # Cleanup speaks through its own client (longer timeouts than a request's): count its calls.
+        batch_client = CleanupRun().client.client
+        batch_client.meta.events.register("before-call.s3", count)
         cleanup = {}
         for n in CLEANUP_SIZES:
             Upload.objects.all().delete()
@@ -146,7 +152,7 @@ def run() -> dict:
                 }
             assert cleanup[f"orphans_{n}"]["s3_requests"].get("DeleteObjects") == math.ceil(n / 1000)
             s3.delete_many(keys)  # the next N's orphan sweep must find only its own orphans
-        s3.client.meta.events.unregister("before-call.s3", count)
+        batch_client.meta.events.unregister("before-call.s3", count)
         small, large = CLEANUP_SIZES
         for name in ("stale", "orphans", "verify"):
             cleanup[f"{name}_memory_growth"] = round(
