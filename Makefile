@@ -22,6 +22,14 @@ run: $(STAMP)
 manage: $(STAMP)
 	@$(PY) -m project.dev manage $(ARGS)
 
+## serve: the production server: migrate, collectstatic, then gunicorn from gunicorn.conf.py
+## (settings from the environment or .env: SECRET_KEY, DATABASE_URL, AWS_*; BIND or PORT)
+.PHONY: serve
+serve: $(STAMP)
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	exec $(VENV)/bin/gunicorn --config gunicorn.conf.py
+
 ## chromium: Debian's Chromium for the browser tests (Playwright may not download a browser here)
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \

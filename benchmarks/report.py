@@ -111,13 +111,19 @@ def scaling_figures(r: dict) -> str:
             ", ".join(f"{op} {count:,}" for op, count in sorted(run["s3_requests"].items())),
             run["peak_memory_mib"],
         ]
-        for prefix, kind in (("stale", "stale records"), ("orphans", "orphan objects"))
+        for prefix, kind in (
+            ("stale", "stale records"),
+            ("orphans", "orphan objects"),
+            ("verify", "complete records, `--verify`"),
+        )
         for run in runs
         if cleanup.get(f"{prefix}_{run['n']}") is run
     ]
     growth = (
         f"Peak memory when N doubles: stale ×{cleanup['stale_memory_growth']}, "
-        f"orphans ×{cleanup['orphans_memory_growth']} (flat means well under ×2)."
+        f"orphans ×{cleanup['orphans_memory_growth']}"
+        + (f", verify ×{cleanup['verify_memory_growth']}" if "verify_memory_growth" in cleanup else "")
+        + " (flat means well under ×2)."
     )
     return (
         queries
@@ -137,8 +143,8 @@ def scaling_missed(r: dict) -> list[str]:
             deletes = run["s3_requests"].get("DeleteObjects", 0)
             if deletes != math.ceil(run["n"] / 1000):
                 missed.append(f"scaling: {deletes} delete requests for {run['n']} orphans")
-    for name in ("stale", "orphans"):
-        if r["cleanup"][f"{name}_memory_growth"] > FLAT_MEMORY:
+    for name in ("stale", "orphans", "verify"):
+        if r["cleanup"].get(f"{name}_memory_growth", 0) > FLAT_MEMORY:
             missed.append(f"scaling: {name} cleanup memory grows ×{r['cleanup'][f'{name}_memory_growth']}")
     return missed
 
@@ -172,6 +178,62 @@ def load_missed(r: dict) -> list[str]:
     ]
 
 
+def production_figures(r: dict) -> str:
+    rows = [
+        [
+            f"+{latency} ms",
+            label,
+            f"{op['requests']:,}",
+            op["rps"],
+            op["p50_ms"],
+            op["p99_ms"],
+            op["failures"],
+        ]
+        for latency, run in r["latency"].items()
+        for name, label in LOAD_ROWS.items()
+        for op in [run["operations"][name]]
+    ]
+    totals = "; ".join(
+        f"+{latency} ms: **{run['django_rps']} Django requests/s**, {run['uploads_completed']:,} uploads "
+        f"completed, {run['errors']} errors"
+        for latency, run in r["latency"].items()
+    )
+    server = r["server"]
+    hung = r["hung_store"]
+    return (
+        table(["store latency", "operation", "requests", "per second", "p50 ms", "p99 ms", "errors"], rows)
+        + f"\n\n{r['users']} locust users for {r['run_time_s']} s per latency against gunicorn.conf.py "
+        f"({server['workers']} {server['worker_class']} workers × {server['threads']} threads, timeout "
+        f"{server['timeout']} s) and {r['database']}: {totals}.\n\n"
+        + table(
+            ["store hung (accepts, never answers)", "answer", "seconds"],
+            [
+                [f"complete #{i + 1} (concurrent)", f"{c['status']} {c['code']}", c["seconds"]]
+                for i, c in enumerate(hung["completes"])
+            ]
+            + [
+                [
+                    "presign meanwhile",
+                    hung["presign_while_hung"]["status"],
+                    hung["presign_while_hung"]["seconds"],
+                ]
+            ],
+        )
+        + f"\n\nSlowest 503: **{hung['max_seconds_to_503']} s**; the in-request store budget is "
+        f"{hung['budget_s']:g} s (target: within it, plus {1:g} s)."
+    )
+
+
+def production_missed(r: dict) -> list[str]:
+    if r["meets_target"]:
+        return []
+    errors = {latency: run["errors"] for latency, run in r["latency"].items()}
+    return [
+        f"production: errors by latency {errors}, slowest 503 {r['hung_store']['max_seconds_to_503']} s "
+        f"(budget {r['hung_store']['budget_s']} s), presign while hung {r['hung_store']['presign_while_hung']['status']}"
+    ]
+
+
 def datapath_figures(r: dict) -> str:
     rows = [
         ["the page's uploader in Chromium (XHR)", r["browser_mib_s"], r["browser_best_mib_s"]],
@@ -200,6 +262,7 @@ SECTIONS = {
     "per_request": (per_request_figures, per_request_missed),
     "scaling": (scaling_figures, scaling_missed),
     "load": (load_figures, load_missed),
+    "production": (production_figures, production_missed),
     "datapath": (datapath_figures, datapath_missed),
 }
 

@@ -1,9 +1,11 @@
-"""Scaling: queries per list page at 10 and 10,000 uploads; cleanup over many stale records and
-orphan objects (moto in-process): wall time, S3 requests by type, peak memory as N doubles."""
+"""Scaling: queries per list page at 10 and 10,000 uploads; cleanup over many stale records,
+orphan objects and complete records to verify (moto in-process): wall time, S3 requests by type,
+peak memory as N doubles."""
 
 from __future__ import annotations
 
 import math
+import threading
 import time
 import tracemalloc
 import uuid
@@ -88,10 +90,15 @@ def run() -> dict:
         # --- Cleanup at scale ---
         calls: dict[str, int] = {}
 
-        def count(model, **kwargs):
-            calls[model.name] = calls.get(model.name, 0) + 1
+        counting = threading.Lock()  # HEADs are made from 8 threads at once
 
-        s3.client.meta.events.register("before-call.s3", count)
+        def count(model, **kwargs):
+            with counting:
+                calls[model.name] = calls.get(model.name, 0) + 1
+
+        # Cleanup speaks through its own client (longer timeouts than a request's): count its calls.
+        batch_client = CleanupRun().client.client
+        batch_client.meta.events.register("before-call.s3", count)
         cleanup = {}
         for n in CLEANUP_SIZES:
             Upload.objects.all().delete()
@@ -103,10 +110,29 @@ def run() -> dict:
                 backend.put_object(s3.bucket_name, f"uploads/orphan-{i:06}/file.bin", b"")
             later = timezone.now() + timedelta(days=2)  # every orphan is past the grace period
 
-            for name, job in (
-                ("stale", partial(_run, CleanupRun(older_than=timedelta(days=1)), "settle_stale_uploads")),
-                ("orphans", partial(_run, CleanupRun(orphans=True, now=later), "delete_orphans")),
+            # Complete records whose objects are there, for --verify (set up after the orphans go).
+            keys = [f"uploads/complete-{i:06}/file.bin" for i in range(n)]
+
+            def verify_setup(keys=keys, owner=owner):
+                for key in keys:
+                    backend.put_object(s3.bucket_name, key, b"")
+                make_uploads(owner, len(keys), keys=keys, age=timedelta(days=2))
+
+            for name, setup, job in (
+                (
+                    "stale",
+                    None,
+                    partial(_run, CleanupRun(older_than=timedelta(days=1)), "settle_stale_uploads"),
+                ),
+                ("orphans", None, partial(_run, CleanupRun(orphans=True, now=later), "delete_orphans")),
+                (
+                    "verify",
+                    verify_setup,
+                    partial(_run, CleanupRun(verify=True, now=later), "verify_complete"),
+                ),
             ):
+                if setup:
+                    setup()  # not measured
                 calls.clear()
                 tracemalloc.start()
                 started = time.perf_counter()
@@ -122,11 +148,13 @@ def run() -> dict:
                     "s3_requests": dict(calls),
                     "failed": report.failed,
                     "orphans_deleted": report.orphans_deleted,
+                    "gone": report.gone,
                 }
             assert cleanup[f"orphans_{n}"]["s3_requests"].get("DeleteObjects") == math.ceil(n / 1000)
-        s3.client.meta.events.unregister("before-call.s3", count)
+            s3.delete_many(keys)  # the next N's orphan sweep must find only its own orphans
+        batch_client.meta.events.unregister("before-call.s3", count)
         small, large = CLEANUP_SIZES
-        for name in ("stale", "orphans"):
+        for name in ("stale", "orphans", "verify"):
             cleanup[f"{name}_memory_growth"] = round(
                 cleanup[f"{name}_{large}"]["peak_memory_mib"] / cleanup[f"{name}_{small}"]["peak_memory_mib"],
                 2,

@@ -81,6 +81,9 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 
+# Seconds to wait for a connection, and milliseconds a statement may run (PostgreSQL).
+DATABASE_CONNECT_TIMEOUT = env.int("DATABASE_CONNECT_TIMEOUT", default=5)
+DATABASE_STATEMENT_TIMEOUT_MS = env.int("DATABASE_STATEMENT_TIMEOUT_MS", default=15000)
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Uploads complete concurrently: take the write lock up front and wait for it, rather than fail.
@@ -94,6 +97,14 @@ else:
     if "conn_max_age" not in env.str("DATABASE_URL", ""):
         DATABASES["default"]["CONN_MAX_AGE"] = 60
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
+        # An unreachable server fails a request in seconds instead of holding it, and no query
+        # outlives a worker's patience (a stuck lock, a runaway scan). 0 turns either off.
+        _options = DATABASES["default"].setdefault("OPTIONS", {})
+        _options.setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
+        _options["options"] = (
+            f"{_options.get('options', '')} -c statement_timeout={DATABASE_STATEMENT_TIMEOUT_MS}".strip()
+        )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth -----------------------------------------------------------------------------------
@@ -265,9 +276,19 @@ AXES_RESET_ON_SUCCESS = True
 
 # --- Logging --------------------------------------------------------------------------------
 
+# Everything goes to stderr: the uploads' own messages, and every 500 (pages and API) with its
+# traceback, also with DEBUG off (Django's default sends those only to ADMINS by mail).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"uploads": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["stderr"], "level": "WARNING"},
+    "loggers": {
+        # Replaces Django's own handlers (console only with DEBUG, mail_admins): records reach root.
+        "django": {"handlers": [], "level": "WARNING"},
+        # 5xx are logged at ERROR with their traceback; 4xx (WARNING) are the access log's business.
+        "django.request": {"level": "ERROR"},
+        "uploads": {"level": env.str("LOG_LEVEL", default="INFO")},
+    },
 }

@@ -307,3 +307,104 @@ def test_cleanup_keeps_a_deleting_record_while_the_store_is_down(s3_down, upload
         run()
 
     assert Upload.objects.filter(pk=upload.pk, status=Upload.Status.DELETING).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_user_completing_while_cleanup_waits_on_the_store_is_neither_blocked_nor_undone(s3, upload_factory):
+    upload = upload_factory(content_type="text/plain", age=2 * DAY)  # no object yet: cleanup would fail it
+    cleanup = CleanupRun(older_than=DAY)
+    head = cleanup.client.head
+
+    def head_while_the_user_completes(key):
+        # A user's complete lands while cleanup waits on S3; a row lock held meanwhile makes it wait.
+        with connection.cursor() as cursor:
+            cursor.execute(WAIT_AT_MOST_1S[connection.vendor])
+        Upload.objects.filter(pk=upload.pk, status=Upload.Status.PENDING).update(
+            status=Upload.Status.COMPLETE
+        )
+        connection.close()  # this pool thread's own connection
+        return head(key)
+
+    cleanup.client.head = head_while_the_user_completes
+    cleanup.settle_stale_uploads()
+
+    upload.refresh_from_db()
+    assert upload.status == Upload.Status.COMPLETE
+    assert (cleanup.report.failed, cleanup.report.skipped) == (0, 1)
+
+
+WAIT_AT_MOST_1S = {"postgresql": "SET lock_timeout = '1s'", "sqlite": "PRAGMA busy_timeout = 1000"}
+
+
+# --- Complete uploads whose object is gone or was replaced (--verify) -------------------------
+
+
+def complete_upload(upload_factory, s3, *, body: bytes | None = b"kept") -> Upload:
+    upload = upload_factory(status=Upload.Status.COMPLETE, content_type="text/plain", body=body)
+    if body is not None:
+        upload.etag = s3.head(upload.key).etag
+        upload.save(update_fields=["etag"])
+    return upload
+
+
+def test_verify_marks_failed_a_complete_upload_whose_file_is_gone(s3, upload_factory):
+    upload = complete_upload(upload_factory, s3, body=None)
+
+    output = run("--verify")
+
+    assert "1 complete uploads whose file is gone marked failed" in output
+    upload.refresh_from_db()
+    assert upload.status == Upload.Status.FAILED
+
+
+def test_verify_leaves_complete_uploads_whose_files_are_there(s3, upload_factory):
+    # Thirty keys merged against the listing: every one is found (the merge reads both in byte order).
+    kept = [complete_upload(upload_factory, s3, body=b"kept") for _ in range(30)]
+
+    output = run("--verify")
+
+    assert "0 complete uploads whose file is gone marked failed, 0 whose file was replaced" in output
+    assert Upload.objects.filter(pk__in=[u.pk for u in kept], status=Upload.Status.COMPLETE).count() == 30
+
+
+def test_verify_reports_a_replaced_file_and_leaves_it(s3, upload_factory, put_object):
+    upload = complete_upload(upload_factory, s3, body=b"original")
+    put_object(upload.key, b"replaced by someone with the bucket's keys")
+
+    output = run("--verify")
+
+    assert "1 whose file was replaced" in output
+    upload.refresh_from_db()
+    assert upload.status == Upload.Status.COMPLETE
+    assert s3.head(upload.key) is not None
+
+
+def test_without_verify_complete_uploads_are_not_checked(s3, upload_factory):
+    upload = complete_upload(upload_factory, s3, body=None)
+
+    output = run()
+
+    assert "whose file is gone" not in output
+    upload.refresh_from_db()
+    assert upload.status == Upload.Status.COMPLETE
+
+
+def test_a_dry_run_verify_says_what_it_would_mark_and_marks_nothing(s3, upload_factory):
+    upload = complete_upload(upload_factory, s3, body=None)
+
+    output = run("--verify", "--dry-run")
+
+    assert "1 complete uploads whose file is gone would be marked failed" in output
+    upload.refresh_from_db()
+    assert upload.status == Upload.Status.COMPLETE
+
+
+def test_verify_checks_only_uploads_completed_before_the_run_started(s3, upload_factory):
+    upload = complete_upload(upload_factory, s3, body=None)
+    cleanup = CleanupRun(verify=True, now=timezone.now() - timedelta(minutes=1))
+    Upload.objects.filter(pk=upload.pk).update(completed_at=timezone.now())
+
+    cleanup.verify_complete()
+
+    upload.refresh_from_db()
+    assert upload.status == Upload.Status.COMPLETE

@@ -1,5 +1,6 @@
-"""Cleanup and reconciliation (manage.py cleanup_uploads): settle stale pending uploads, abort
-abandoned multipart uploads, delete orphan objects.
+"""Cleanup and reconciliation (manage.py cleanup_uploads): finish interrupted deletes, settle stale
+pending uploads, verify complete uploads against the bucket, abort abandoned multipart uploads,
+delete orphan objects.
 
 A `CleanupRun` owns its options and enforces their safety rules itself, so a Python caller can't
 touch an upload whose browser may still be sending it.
@@ -7,13 +8,16 @@ touch an upload whose browser may still be sending it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.db.models.functions import Collate
 from django.utils import timezone
 
 from .errors import InvalidCleanupOption, ObjectMissing, StorageUnavailable
@@ -21,6 +25,8 @@ from .models import Upload
 from .s3 import DELETE_BATCH_SIZE, S3Client
 from .services import FORM_TOKEN_MAX_AGE
 from .validation import object_problem, uploads_root
+
+logger = logging.getLogger(__name__)
 
 Progress = Callable[[str, int], None]
 
@@ -40,6 +46,9 @@ class CleanupReport:
     skipped: int = 0  # locked or finished meanwhile by another run
     orphans_deleted: int = 0
     deletes_finished: int = 0  # deletes a crash or an outage interrupted
+    gone: int = 0  # complete, but the object is gone: marked failed (--verify)
+    replaced: int = 0  # complete, but the object's ETag changed: reported only (--verify)
+    verified: bool = False
     multipart_aborted: int = 0
     errors: list[str] = field(default_factory=list)
 
@@ -50,7 +59,13 @@ class CleanupReport:
             f"{self.failed} {would}marked failed, {self.orphans_deleted} orphan objects {would}deleted, "
             f"{self.deletes_finished} interrupted deletes {would}finished, "
             f"{self.multipart_aborted} multipart uploads {would}aborted, {self.skipped} skipped, "
-            f"{len(self.errors)} errors."
+            + (
+                f"{self.gone} complete uploads whose file is gone {would}marked failed, "
+                f"{self.replaced} whose file was replaced, "
+                if self.verified
+                else ""
+            )
+            + f"{len(self.errors)} errors."
         )
 
 
@@ -71,6 +86,7 @@ class CleanupRun:
     older_than: timedelta = timedelta(hours=24)
     orphans: bool = False
     grace: timedelta = timedelta(hours=24)
+    verify: bool = False
     dry_run: bool = False
     now: datetime | None = None
     progress: Progress | None = None
@@ -87,13 +103,15 @@ class CleanupRun:
                 f"--grace must be at least {minimum_grace()} (how long a form upload may take to finish)."
             )
         self.now = self.now or timezone.now()
-        self.report = CleanupReport(dry_run=self.dry_run)
+        self.report = CleanupReport(dry_run=self.dry_run, verified=self.verify)
         # A command, not a request: it may wait longer for a slow store.
         self.client = S3Client(timeouts="batch")
 
     def run(self) -> CleanupReport:
         self.finish_deletes()
         self.settle_stale_uploads()
+        if self.verify:
+            self.verify_complete()
         self.abort_stale_multipart_uploads()
         if self.orphans:
             self.delete_orphans()
@@ -121,47 +139,69 @@ class CleanupRun:
                 self._progress("stale uploads", done)
 
     def _settle_batch(self, pool: ThreadPoolExecutor, upload_ids: list) -> None:
-        # A failure anywhere (S3 down) rolls the whole batch back: its rows stay pending for the next run.
-        with transaction.atomic():
-            rows = Upload.objects.filter(pk__in=upload_ids, status=Upload.Status.PENDING)
-            if not self.dry_run:
-                rows = rows.select_for_update(skip_locked=True)
-            # Plain tuples, not model instances: an instance that has touched its FileField is a
-            # reference cycle, and thousands of those wait for the cycle collector.
-            claimed = list(
-                rows.values_list("pk", "file", "max_size", "expected_size", "content_type", named=True)
+        # Claim: read the rows still pending, and hold no lock while S3 is asked about them
+        # (a slow store must not make a user's complete wait on a cleanup's row lock).
+        # Plain tuples, not model instances: an instance that has touched its FileField is a
+        # reference cycle, and thousands of those wait for the cycle collector.
+        claimed = list(
+            Upload.objects.filter(pk__in=upload_ids, status=Upload.Status.PENDING).values_list(
+                "pk", "file", "max_size", "expected_size", "content_type", named=True
             )
-            infos = list(pool.map(lambda row: self.client.head(row.file), claimed))
-            now = timezone.now()
-            completed, failed_ids, invalid_keys = [], [], []
-            for row, info in zip(claimed, infos, strict=True):
-                problem = (
-                    ObjectMissing()
-                    if info is None
-                    else object_problem(row, size=info.size, content_type=info.content_type)
-                )
-                if problem is None:
-                    completed.append(
-                        Upload(
-                            pk=row.pk,
-                            size=info.size,
-                            etag=info.etag,
-                            completed_at=now,
-                            status=Upload.Status.COMPLETE,
-                        )
+        )
+        # S3 down: StorageUnavailable leaves every row of the batch pending for the next run.
+        infos = list(pool.map(lambda row: self.client.head(row.file), claimed))
+        now = timezone.now()
+        completed, failed_ids, invalid = [], [], {}
+        for row, info in zip(claimed, infos, strict=True):
+            problem = (
+                ObjectMissing()
+                if info is None
+                else object_problem(row, size=info.size, content_type=info.content_type)
+            )
+            if problem is None:
+                completed.append(
+                    Upload(
+                        pk=row.pk,
+                        size=info.size,
+                        etag=info.etag,
+                        completed_at=now,
+                        status=Upload.Status.COMPLETE,
                     )
-                else:
-                    # The record stays (marked failed) so its owner sees what happened.
-                    failed_ids.append(row.pk)
-                    if info is not None:
-                        invalid_keys.append(row.file)
-            if not self.dry_run:
-                Upload.objects.bulk_update(completed, ["status", "size", "etag", "completed_at"])
-                Upload.objects.filter(pk__in=failed_ids).update(status=Upload.Status.FAILED)
-                self._refused(self.client.delete_many(invalid_keys))
-        self.report.skipped += len(upload_ids) - len(claimed)
-        self.report.completed += len(completed)
-        self.report.failed += len(failed_ids)
+                )
+            else:
+                # The record stays (marked failed) so its owner sees what happened.
+                failed_ids.append(row.pk)
+                if info is not None:
+                    invalid[row.pk] = row.file
+        if self.dry_run:
+            settled_completed, settled_failed = len(completed), failed_ids
+        else:
+            settled_completed, settled_failed = self._settle(completed, failed_ids)
+            # Only objects of rows this run failed: a row another process settled is its business.
+            self._refused(self.client.delete_many([invalid[pk] for pk in settled_failed if pk in invalid]))
+        self.report.completed += settled_completed
+        self.report.failed += len(settled_failed)
+        self.report.skipped += len(upload_ids) - settled_completed - len(settled_failed)
+
+    def _settle(self, completed: list[Upload], failed_ids: list) -> tuple[int, list]:
+        """Apply the verdicts to the rows still pending; return how many completed, and which failed.
+
+        A short transaction that never waits: rows a concurrent run or request holds are skipped
+        (`skip_locked`), and the updates are conditional (`status = 'pending'`), so a row another
+        process settled since the claim is left as it is, and counted by that process alone.
+        """
+        ids = [upload.pk for upload in completed] + failed_ids
+        with transaction.atomic():
+            pending = Upload.objects.filter(pk__in=ids, status=Upload.Status.PENDING).order_by("pk")
+            mine = set(pending.select_for_update(skip_locked=True).values_list("pk", flat=True))
+            still_pending = Upload.objects.filter(status=Upload.Status.PENDING)
+            done = still_pending.bulk_update(
+                [upload for upload in completed if upload.pk in mine],
+                ["status", "size", "etag", "completed_at"],
+            )
+            failed = [pk for pk in failed_ids if pk in mine]
+            still_pending.filter(pk__in=failed).update(status=Upload.Status.FAILED)
+        return done, failed
 
     # --- Interrupted deletes -----------------------------------------------------------------
 
@@ -184,6 +224,69 @@ class CleanupRun:
             done = [pk for pk, key in batch if key not in refused]
             Upload.objects.filter(pk__in=done, status=Upload.Status.DELETING).delete()
             self.report.deletes_finished += len(done)
+
+    # --- Complete uploads whose object is gone or was replaced ------------------------------
+
+    def verify_complete(self) -> None:
+        """Mark failed the complete uploads whose object is gone; report those whose object changed.
+
+        What a user should see (the one place this is decided): a file whose object is gone stays
+        in their list marked failed, rather than a download link that answers 404 or a file that
+        silently vanishes; they can delete the record. A replaced object (its ETag is not the one
+        recorded at complete) is reported and logged, and left alone: it is still a file.
+
+        A merge of two streams in the same (byte) order, so memory stays constant: the complete
+        records under the uploads root, and S3's listing of that root, a page (1000 keys) at a
+        time. Only uploads completed before the run started are checked: their object was there
+        before the listing began. A key the listing lacks is HEADed before its record is touched.
+        """
+        records = (
+            Upload.objects.filter(status=Upload.Status.COMPLETE, file__startswith=uploads_root())
+            .filter(Q(completed_at__lt=self.now) | Q(completed_at__isnull=True))
+            .order_by(_byte_order("file"))
+            .values_list("pk", "file", "etag")
+        )
+        gone: list[tuple] = []
+        checked = 0
+        pool = ThreadPoolExecutor(max_workers=HEAD_CONCURRENCY)
+        try:
+            listing = iter(self.client.iter_objects(prefix=uploads_root()))
+            listed = next(listing, None)
+            for pk, key, etag in records.iterator(chunk_size=DELETE_BATCH_SIZE):
+                while listed is not None and listed.key < key:
+                    listed = next(listing, None)
+                if listed is None or listed.key != key:
+                    gone.append((pk, key))
+                elif etag and listed.etag and listed.etag != etag:
+                    logger.warning("The object of upload %s was replaced since it completed: %s", pk, key)
+                    self.report.replaced += 1
+                checked += 1
+                if len(gone) == STALE_BATCH_SIZE:
+                    self._fail_gone(pool, gone)
+                    gone = []
+                if checked % STALE_BATCH_SIZE == 0:
+                    self._progress("complete uploads verified", checked)
+            if gone:
+                self._fail_gone(pool, gone)
+        except StorageUnavailable as e:
+            self.report.errors.append(str(e))
+        finally:
+            pool.shutdown()
+
+    def _fail_gone(self, pool: ThreadPoolExecutor, candidates: list[tuple]) -> None:
+        infos = list(pool.map(lambda candidate: self.client.head(candidate[1]), candidates))
+        gone = [(pk, key) for (pk, key), info in zip(candidates, infos, strict=True) if info is None]
+        for pk, key in gone:
+            logger.warning("The object of complete upload %s is gone: %s", pk, key)
+        if not self.dry_run:
+            ids = [pk for pk, _ in gone]
+            # Conditional: an upload being deleted meanwhile is not brought back as failed.
+            changed = Upload.objects.filter(pk__in=ids, status=Upload.Status.COMPLETE).update(
+                status=Upload.Status.FAILED
+            )
+            self.report.gone += changed
+        else:
+            self.report.gone += len(gone)
 
     # --- Multipart uploads -------------------------------------------------------------------
 
@@ -239,6 +342,11 @@ class CleanupRun:
     def _progress(self, what: str, count: int) -> None:
         if self.progress:
             self.progress(what, count)
+
+
+def _byte_order(field_name: str):
+    """Order a text column by bytes, as S3 lists keys (PostgreSQL's default collation doesn't)."""
+    return Collate(field_name, "C") if connection.vendor == "postgresql" else F(field_name)
 
 
 def _pages(items: Iterable, *, size: int):

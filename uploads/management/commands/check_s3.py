@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from uploads.bucket import storage_checks
+from uploads.management.commands._outages import one_line_errors
 
 
 class Command(BaseCommand):
@@ -18,6 +19,7 @@ class Command(BaseCommand):
             help="Also check that CORS lets this origin upload: the one your site is served from (repeatable).",
         )
 
+    @one_line_errors
     def handle(self, *args, origin: list[str], **options):
         failed = []
         for check in storage_checks(origins=origin):

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from uploads.cleanup import CleanupRun
 from uploads.errors import UploadError
+from uploads.management.commands._outages import one_line_errors
 
 _DURATION = re.compile(r"^(\d+)([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -24,8 +25,9 @@ duration.__name__ = "duration"  # argparse names the type in its error: "invalid
 
 class Command(BaseCommand):
     help = (
-        "Settle pending uploads that never completed, abort stale multipart uploads and, with "
-        "--orphans, delete objects that have no record. Safe to run twice and from two hosts at once."
+        "Finish interrupted deletes, settle pending uploads that never completed, abort stale multipart "
+        "uploads; with --verify, check complete uploads against the bucket; with --orphans, delete "
+        "objects that have no record. Safe to run twice and from two hosts at once."
     )
 
     def add_arguments(self, parser):
@@ -44,13 +46,33 @@ class Command(BaseCommand):
             metavar="AGE",
             help="Only objects older than this count as orphans (default 24h), so uploads in flight are never touched.",
         )
+        parser.add_argument(
+            "--verify",
+            action="store_true",
+            help="Also check complete uploads against the bucket: a file that is gone is marked failed, a replaced one reported.",
+        )
         parser.add_argument("--dry-run", action="store_true", help="Print what would happen; change nothing.")
 
-    def handle(self, *args, older_than: timedelta, orphans: bool, grace: timedelta, dry_run: bool, **options):
+    @one_line_errors
+    def handle(
+        self,
+        *args,
+        older_than: timedelta,
+        orphans: bool,
+        grace: timedelta,
+        verify: bool,
+        dry_run: bool,
+        **options,
+    ):
         progress = self._progress if sys.stderr.isatty() else None
         try:
             run = CleanupRun(
-                older_than=older_than, orphans=orphans, grace=grace, dry_run=dry_run, progress=progress
+                older_than=older_than,
+                orphans=orphans,
+                grace=grace,
+                verify=verify,
+                dry_run=dry_run,
+                progress=progress,
             )
         except UploadError as e:
             raise CommandError(str(e)) from e

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from uploads import bucket
 from uploads.errors import UploadError
+from uploads.management.commands._outages import one_line_errors
 
 
 class Command(BaseCommand):
@@ -15,6 +16,7 @@ class Command(BaseCommand):
             "--print", action="store_true", dest="print_only", help="Print the configuration; apply nothing."
         )
 
+    @one_line_errors
     def handle(self, *args, create: bool, print_only: bool, **options):
         if print_only:
             self.stdout.write(json.dumps(bucket.bucket_settings(), indent=2))

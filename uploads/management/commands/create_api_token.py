@@ -1,6 +1,7 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from uploads.management.commands._outages import one_line_errors
 from uploads.models import ApiToken
 
 
@@ -11,6 +12,7 @@ class Command(BaseCommand):
         parser.add_argument("username")
         parser.add_argument("--name", default="cli", help="A label to tell the user's tokens apart.")
 
+    @one_line_errors
     def handle(self, *args, username: str, name: str, **options):
         try:
             user = get_user_model().objects.get_by_natural_key(username)

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from uploads.management.commands._outages import one_line_errors
+
 
 class Command(BaseCommand):
     help = "Create (or reset) a development user to sign in with. Refused unless DEBUG is on."
@@ -10,6 +12,7 @@ class Command(BaseCommand):
         parser.add_argument("--username", default="dev")
         parser.add_argument("--password", default="dev")
 
+    @one_line_errors
     def handle(self, *args, username: str, password: str, **options):
         if not settings.DEBUG:
             raise CommandError(

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from uploads.management.commands._outages import one_line_errors
 from uploads.models import ApiToken
 
 
@@ -9,6 +10,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("token", help="The token (s3u_…) or its hint (its first 10 characters).")
 
+    @one_line_errors
     def handle(self, *args, token: str, **options):
         found = ApiToken.objects.find(token)
         if found is None:
