@@ -408,3 +408,14 @@ def test_verify_checks_only_uploads_completed_before_the_run_started(s3, upload_
 
     upload.refresh_from_db()
     assert upload.status == Upload.Status.COMPLETE
+
+
+def test_a_stale_upload_whose_content_contradicts_its_type_fails_and_its_file_goes(s3, upload_factory):
+    upload = upload_factory(
+        filename="cat.png", content_type="image/png", age=2 * DAY, body=b"<html><script>alert(1)</script>"
+    )
+
+    run()
+
+    assert Upload.objects.get(pk=upload.pk).status == Upload.Status.FAILED
+    assert s3.head(upload.key) is None

@@ -22,9 +22,11 @@ from django.utils import timezone
 
 from .errors import InvalidCleanupOption, ObjectMissing, StorageUnavailable
 from .models import Upload
-from .s3 import DELETE_BATCH_SIZE, S3Client
-from .services import FORM_TOKEN_MAX_AGE
+from .s3 import DELETE_BATCH_SIZE, ObjectInfo, S3Client
+from .services import FORM_TOKEN_MAX_AGE, content_problem
 from .validation import object_problem, uploads_root
+
+_CHANGED = object()  # a verdict: the object changed between its HEAD and its content check
 
 logger = logging.getLogger(__name__)
 
@@ -149,15 +151,12 @@ class CleanupRun:
             )
         )
         # S3 down: StorageUnavailable leaves every row of the batch pending for the next run.
-        infos = list(pool.map(lambda row: self.client.head(row.file), claimed))
+        verdicts = list(pool.map(self._examine, claimed))
         now = timezone.now()
         completed, failed_ids, invalid = [], [], {}
-        for row, info in zip(claimed, infos, strict=True):
-            problem = (
-                ObjectMissing()
-                if info is None
-                else object_problem(row, size=info.size, content_type=info.content_type)
-            )
+        for row, (info, problem) in zip(claimed, verdicts, strict=True):
+            if problem is _CHANGED:
+                continue  # the object changed while it was read: the next run looks again
             if problem is None:
                 completed.append(
                     Upload(
@@ -182,6 +181,21 @@ class CleanupRun:
         self.report.completed += settled_completed
         self.report.failed += len(settled_failed)
         self.report.skipped += len(upload_ids) - settled_completed - len(settled_failed)
+
+    def _examine(self, row) -> tuple[ObjectInfo | None, object]:
+        """What complete would decide for this row: HEAD, the upload's rules, then its content."""
+        info = self.client.head(row.file)
+        if info is None:
+            return None, ObjectMissing()
+        problem = object_problem(row, size=info.size, content_type=info.content_type)
+        if problem is None:
+            try:
+                problem = content_problem(
+                    key=row.file, etag=info.etag, content_type=row.content_type, client=self.client
+                )
+            except ObjectMissing:
+                return info, _CHANGED
+        return info, problem
 
     def _settle(self, completed: list[Upload], failed_ids: list) -> tuple[int, list]:
         """Apply the verdicts to the rows still pending; return how many completed, and which failed.
