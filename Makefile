@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run manage test lint fmt bench clean chromium
+.PHONY: install run manage test lint fmt bench clean chromium libmagic
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 ## run: the whole app on http://127.0.0.1:8000 with an embedded S3 (moto) and SQLite
-run: $(STAMP)
+run: $(STAMP) libmagic
 	$(PY) -m project.dev
 
 ## manage: a management command with `make run`'s settings, e.g. make -s manage ARGS="create_api_token dev"
@@ -25,7 +25,7 @@ manage: $(STAMP)
 ## serve: the production server: migrate, collectstatic, then gunicorn from gunicorn.conf.py
 ## (settings from the environment or .env: SECRET_KEY, DATABASE_URL, AWS_*; BIND or PORT)
 .PHONY: serve
-serve: $(STAMP)
+serve: $(STAMP) libmagic
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	exec $(VENV)/bin/gunicorn --config gunicorn.conf.py
@@ -36,8 +36,14 @@ chromium:
 		&& { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } \
 		|| echo "No Chromium: the browser tests will be skipped (apt-get install -y chromium)."; }
 
+## libmagic: Debian's libmagic1, which the content check on complete reads files with
+libmagic:
+	@ldconfig -p 2>/dev/null | grep -q libmagic.so.1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& { apt-get update -qq && apt-get install -y -qq libmagic1 >/dev/null; } \
+		|| echo "No libmagic1: install it (apt-get install -y libmagic1); the app refuses to start without it."; }
+
 ## test: the whole suite (browser tests need Debian's chromium, installed here when root)
-test: $(STAMP) chromium
+test: $(STAMP) chromium libmagic
 	$(PY) -m pytest
 
 ## bench: the benchmarks (not part of `make test`); rewrites BENCHMARKS.md

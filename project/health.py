@@ -16,7 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
-from uploads.s3 import S3Client
+from uploads.bucket import store_ready
 
 logger = logging.getLogger(__name__)
 
@@ -34,11 +34,7 @@ def database_check() -> str:
 
 
 def store_check() -> str:
-    probe = S3Client().probe_bucket()  # one HEAD of the bucket, with the in-request time budget
-    if probe.problem:
-        logger.warning("Health check: the store is unavailable: %s (%s)", probe.problem, probe.error_code)
-        return "unavailable"
-    return "ok"
+    return "ok" if store_ready() else "unavailable"
 
 
 def _answer(checks: dict[str, str]) -> JsonResponse:

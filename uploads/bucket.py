@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import logging
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,6 +17,8 @@ from django.utils import timezone
 from .errors import NotSupportedByStore, StorageUnavailable
 from .s3 import S3Client
 from .validation import acl_for, object_key, upload_folder, uploads_root
+
+logger = logging.getLogger(__name__)
 
 # --- Health check (manage.py check_s3) -------------------------------------------------------
 
@@ -32,6 +35,14 @@ class CheckResult:
     @property
     def label(self) -> str:
         return "skip" if self.skipped else "ok  " if self.ok else "FAIL"
+
+
+def store_ready() -> bool:
+    """Whether the store answers a HEAD of the bucket within a request's time budget (for /readyz)."""
+    probe = S3Client().probe_bucket()
+    if probe.problem:
+        logger.warning("The store is unavailable: %s (%s)", probe.problem, probe.error_code)
+    return probe.problem is None
 
 
 def storage_checks(*, origins: list[str] | None = None) -> Iterator[CheckResult]:
