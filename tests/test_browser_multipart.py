@@ -65,7 +65,12 @@ def parts_stored(monkeypatch):
 
 
 def test_a_300_mib_file_resumes_after_a_reload_and_each_part_is_sent_once(
-    multipart_site, page, user, tmp_path, settings, parts_stored
+    multipart_site,
+    page,
+    user,
+    tmp_path,
+    settings,
+    parts_stored,  # noqa: F811 (page: a fixture)
 ):
     settings.UPLOADS_MAX_FILE_SIZE = 400 * MIB  # parts of 8 MiB above the default 64 MiB threshold
     path = tmp_path / "film.bin"
@@ -159,7 +164,11 @@ UPPY_GLUE = """async ({ csrf, files }) => {
 
 
 def test_uppy_6_uploads_a_small_and_a_multipart_file_through_sign(
-    multipart_site, page, user, uppy_bundle, settings
+    multipart_site,
+    page,
+    user,
+    uppy_bundle,
+    settings,  # noqa: F811 (page: a fixture)
 ):
     sign_in(page, multipart_site, user)
     page.add_script_tag(path=str(uppy_bundle))
@@ -178,4 +187,5 @@ def test_uppy_6_uploads_a_small_and_a_multipart_file_through_sign(
     ]
     assert sorted(result["parts"]) == [1, 2, 3]  # Uppy's own 5 MiB parts
     large = Upload.objects.get(original_filename="large.bin")
-    assert large.multipart_upload_id and large.key.endswith("/large.bin")
+    assert large.multipart_upload_id
+    assert large.key.endswith("/large.bin")
