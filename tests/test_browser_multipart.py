@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from moto.s3.models import S3Backend
 
-from tests.test_browser import CHROMIUM, chromium, page, screenshot, sign_in  # noqa: F401 (fixtures)
+from tests.test_browser import CHROMIUM, chromium, screenshot, sign_in  # noqa: F401 (chromium: a fixture)
 from uploads.models import Upload
 
 MIB = 1024 * 1024
@@ -27,6 +27,13 @@ pytestmark = [
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="browser tests skipped: no Chromium"),
 ]
 sync_api = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture
+def page(chromium):  # noqa: F811 (chromium: the imported fixture)
+    context = chromium.new_context(viewport={"width": 1100, "height": 800})
+    yield context.new_page()
+    context.close()
 
 
 @pytest.fixture
@@ -70,7 +77,7 @@ def test_a_300_mib_file_resumes_after_a_reload_and_each_part_is_sent_once(
     user,
     tmp_path,
     settings,
-    parts_stored,  # noqa: F811 (page: a fixture)
+    parts_stored,
 ):
     settings.UPLOADS_MAX_FILE_SIZE = 400 * MIB  # parts of 8 MiB above the default 64 MiB threshold
     path = tmp_path / "film.bin"
@@ -168,7 +175,7 @@ def test_uppy_6_uploads_a_small_and_a_multipart_file_through_sign(
     page,
     user,
     uppy_bundle,
-    settings,  # noqa: F811 (page: a fixture)
+    settings,
 ):
     sign_in(page, multipart_site, user)
     page.add_script_tag(path=str(uppy_bundle))
