@@ -14,7 +14,7 @@ import sys
 
 from benchmarks import report
 
-BENCHMARKS = ("per_request", "scaling", "load", "datapath")
+BENCHMARKS = ("per_request", "scaling", "load", "datapath", "multipart")
 
 
 def main(names: list[str]) -> int:
