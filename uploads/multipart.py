@@ -201,7 +201,11 @@ def multipart_finish(*, upload: Upload) -> ObjectInvalid | None:
         return None
     problem = parts_problem(upload, parts)
     if problem is None:
-        client.complete_multipart_upload(key=upload.key, upload_id=upload.multipart_upload_id, parts=parts)
+        # Joining the parts takes the store a while for a big file (S3 documents minutes), and a
+        # retry after a read timeout would race the first: this one call gets the longer budget.
+        S3Client(timeouts="batch").complete_multipart_upload(
+            key=upload.key, upload_id=upload.multipart_upload_id, parts=parts
+        )
     return problem
 
 
