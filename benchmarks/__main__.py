@@ -15,7 +15,7 @@ import sys
 
 from benchmarks import report
 
-BENCHMARKS = ("per_request", "scaling", "load", "production", "datapath")
+BENCHMARKS = ("per_request", "scaling", "load", "production", "datapath", "multipart")
 
 
 def main(names: list[str]) -> int:

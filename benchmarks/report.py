@@ -258,12 +258,49 @@ def datapath_missed(r: dict) -> list[str]:
     ]
 
 
+def multipart_figures(r: dict) -> str:
+    rows = [
+        ["the page's multipart uploader in Chromium", r["page_mib_s"]],
+        ["`boto3.upload_file`, same part size and concurrency", r["boto3_mib_s"]],
+    ]
+    text = (
+        table(
+            [
+                f"{r['file_mib']:.0f} MiB to S3 ({r['store']}), {r['part_mib']:.0f} MiB parts, {r['concurrency']} at a time",
+                "median MiB/s",
+            ],
+            rows,
+        )
+        + f"\n\nThe page reaches **{r['ratio']:.0%}** of boto3's throughput (target ≥ {r['target_ratio']:.0%}; "
+        f"median of {r['rounds']} rounds: page {r['page_seconds']} s, boto3 {r['boto3_seconds']} s). Meanwhile "
+        f"Django received {r['django_requests']} requests with **{r['django_body_bytes']:,} bytes** of request "
+        f"bodies in all (starts, part-URL batches, completes)."
+    )
+    if r.get("big"):
+        big = r["big"]
+        text += (
+            f" One {big['gib']} GiB file (over S3's 5 GB single-POST limit) went through the page in "
+            f"{big['end_to_end_seconds']} s ({big['parts_seconds']} s of part transfers)."
+        )
+    return text
+
+
+def multipart_missed(r: dict) -> list[str]:
+    if r["meets_target"]:
+        return []
+    return [
+        f"multipart: the page reached {r['ratio']:.0%} of boto3 (target {r['target_ratio']:.0%}), "
+        f"Django received {r['django_body_bytes']} body bytes"
+    ]
+
+
 SECTIONS = {
     "per_request": (per_request_figures, per_request_missed),
     "scaling": (scaling_figures, scaling_missed),
     "load": (load_figures, load_missed),
     "production": (production_figures, production_missed),
     "datapath": (datapath_figures, datapath_missed),
+    "multipart": (multipart_figures, multipart_missed),
 }
 
 

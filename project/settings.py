@@ -176,7 +176,13 @@ STORAGES = {
 # "post": a presigned POST policy (AWS S3, MinIO, SeaweedFS). "put": a presigned PUT, for stores
 # without POST policies (Cloudflare R2); the page's no-JavaScript form needs "post".
 UPLOADS_UPLOAD_METHOD = env.str("UPLOADS_UPLOAD_METHOD", default="post")
+# Up to 5 GB in one POST or PUT; above UPLOADS_MULTIPART_THRESHOLD files go in parts, up to S3's 5 TB.
 UPLOADS_MAX_FILE_SIZE = env.int("UPLOADS_MAX_FILE_SIZE", default=100 * 1024 * 1024)
+# Files larger than this are sent as a multipart upload the server starts (parallel, resumable parts).
+UPLOADS_MULTIPART_THRESHOLD = env.int("UPLOADS_MULTIPART_THRESHOLD", default=64 * 1024 * 1024)
+# The smallest part the server chooses (S3 refuses parts under 5 MiB but the last); larger files
+# get larger parts so that none has more than 10,000.
+UPLOADS_MULTIPART_PART_SIZE = env.int("UPLOADS_MULTIPART_PART_SIZE", default=8 * 1024 * 1024)
 UPLOADS_KEY_PREFIX = env.str("UPLOADS_KEY_PREFIX", default="uploads")
 # Patterns such as "image/*"; "*/*" allows every type.
 UPLOADS_ALLOWED_CONTENT_TYPES = env.list("UPLOADS_ALLOWED_CONTENT_TYPES", default=["*/*"])

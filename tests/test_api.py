@@ -43,7 +43,10 @@ def test_start_answers_201_with_what_a_client_needs_to_post_the_file(s3, api, us
 
     assert response.status_code == 201
     body = response.json()
-    assert set(body) == {"id", "method", "url", "fields", "headers", "key", "expires_at", "max_size"}
+    assert set(body) == {"id", "method", "url", "fields", "headers", "key", "expires_at", "max_size"} | {
+        "part_size",
+        "parts_count",
+    }
     assert (body["method"], body["headers"]) == ("POST", {})
     assert body["fields"]["key"] == body["key"]
     assert body["max_size"] == 5
@@ -377,6 +380,9 @@ def test_the_openapi_schema_types_every_operation(db):
         ("POST", "/api/uploads/{upload_id}/complete"),
         ("GET", "/api/uploads/{upload_id}/url"),
         ("DELETE", "/api/uploads/{upload_id}"),
+        ("POST", "/api/uploads/{upload_id}/parts"),
+        ("GET", "/api/uploads/{upload_id}/parts"),
+        ("POST", "/api/uploads/{upload_id}/sign"),
     }
     assert "$ref" in str(operations[("POST", "/api/uploads")]["requestBody"])
     for (method, _path), spec in operations.items():

@@ -352,7 +352,12 @@ def database(db):
 
 
 def manage(*args: str, database_url: str) -> subprocess.CompletedProcess:
-    env = {"DATABASE_URL": database_url, "DATABASE_CONNECT_TIMEOUT": "1", "AWS_STORAGE_BUCKET_NAME": "unused"}
+    env = {
+        "DATABASE_URL": database_url,
+        "DATABASE_CONNECT_TIMEOUT": "1",
+        "AWS_STORAGE_BUCKET_NAME": "unused",
+        "SECRET_KEY": "fault-tests-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+    }
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,

@@ -11,13 +11,18 @@ from uuid import UUID
 from django.http import HttpRequest, JsonResponse
 from ninja import Query, Router, Status
 
-from . import errors, services
+from . import errors, multipart, services
 from .auth import UserRateThrottle
 from .schemas import (
     DirectUploadOut,
     DownloadUrlOut,
     ErrorOut,
     ListFilters,
+    PartNumbersIn,
+    PartsOut,
+    PartUrlsOut,
+    SignIn,
+    SignOut,
     UploadIn,
     UploadOut,
     UploadPageOut,
@@ -40,6 +45,10 @@ ERROR_STATUS: dict[type[errors.UploadError], int] = {
     errors.ObjectInvalid: 409,
     errors.UploadFailed: 409,
     errors.UploadNotComplete: 409,
+    errors.NotMultipart: 409,
+    errors.MultipartUploadMismatch: 409,
+    errors.InvalidPartNumbers: 422,
+    errors.SignRefused: 403,
     errors.StorageUnavailable: 503,
 }
 ERRORS = {
@@ -76,7 +85,11 @@ def upload_error(request: HttpRequest, exc: errors.UploadError) -> JsonResponse:
 )
 def create_upload(request, payload: UploadIn):
     direct = services.upload_start(
-        owner=request.auth, filename=payload.filename, content_type=payload.content_type, size=payload.size
+        owner=request.auth,
+        filename=payload.filename,
+        content_type=payload.content_type,
+        size=payload.size,
+        client_multipart=payload.client_multipart,
     )
     return Status(201, direct)
 
@@ -129,3 +142,42 @@ def delete_upload(request, upload_id: UUID):
     upload = services.upload_get(upload_id=upload_id, owner=request.auth)
     services.upload_delete(upload=upload)
     return Status(204, None)
+
+
+# --- Multipart uploads ------------------------------------------------------------------------
+
+
+@router.post(
+    "/{upload_id}/parts",
+    response={200: PartUrlsOut, 409: ErrorOut, **ERRORS},
+    summary="Presigned UploadPart URLs for up to 100 parts, each signed for its exact length",
+)
+def part_urls(request, upload_id: UUID, payload: PartNumbersIn):
+    upload = services.upload_get(upload_id=upload_id, owner=request.auth)
+    return multipart.multipart_part_urls(upload=upload, part_numbers=payload.part_numbers)
+
+
+@router.get(
+    "/{upload_id}/parts",
+    response={200: PartsOut, 409: ErrorOut, **ERRORS},
+    summary="The parts the store already has (to resume a multipart upload)",
+)
+def list_parts(request, upload_id: UUID):
+    upload = services.upload_get(upload_id=upload_id, owner=request.auth)
+    return multipart.multipart_state(upload=upload)
+
+
+@router.post(
+    "/{upload_id}/sign",
+    response={200: SignOut, 409: ErrorOut, **ERRORS},
+    summary="Presign one S3 request on this upload's key and multipart upload (Uppy 6's signRequest)",
+)
+def sign_request(request, upload_id: UUID, payload: SignIn):
+    upload = services.upload_get(upload_id=upload_id, owner=request.auth)
+    return multipart.sign_request(
+        upload=upload,
+        method=payload.method,
+        key=payload.key,
+        upload_id=payload.uploadId,
+        part_number=payload.partNumber,
+    )

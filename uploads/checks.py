@@ -14,8 +14,10 @@ from .validation import MIME_TYPE_PATTERN
 REGION = re.compile(r"[a-z]{2}(-[a-z0-9]+)+-\d+|auto|[a-z0-9-]{2,32}")
 ADDRESSING_STYLES = ("path", "virtual", "auto")
 CHECKSUM_MODES = ("when_required", "when_supported")
-# S3 accepts at most 5 GB in one POST.
+# S3 accepts at most 5 GB in one POST (or PUT); a multipart upload, up to 5 TB.
 S3_MAX_POST_SIZE = 5 * 1024**3
+S3_MAX_OBJECT_SIZE = 5 * 1024**4
+S3_MIN_PART_SIZE = 5 * 1024**2
 # SigV4 presigned URLs live at most seven days.
 SIGV4_MAX_EXPIRATION = 7 * 24 * 3600
 
@@ -87,10 +89,28 @@ def _s3_problems() -> Iterator[Problem]:
 
 
 def _limit_problems() -> Iterator[Problem]:
-    if not 0 < settings.UPLOADS_MAX_FILE_SIZE <= S3_MAX_POST_SIZE:
+    if not 0 < settings.UPLOADS_MAX_FILE_SIZE <= S3_MAX_OBJECT_SIZE:
         yield (
             "E010",
-            f"UPLOADS_MAX_FILE_SIZE must be between 1 and {S3_MAX_POST_SIZE} bytes (S3's POST limit).",
+            f"UPLOADS_MAX_FILE_SIZE must be between 1 and {S3_MAX_OBJECT_SIZE} bytes (S3's object limit).",
+            "",
+        )
+    elif (
+        settings.UPLOADS_MAX_FILE_SIZE > S3_MAX_POST_SIZE
+        and not settings.UPLOADS_MULTIPART_THRESHOLD < S3_MAX_POST_SIZE
+    ):
+        yield (
+            "E010",
+            f"UPLOADS_MAX_FILE_SIZE is over {S3_MAX_POST_SIZE} bytes (S3's limit for one POST or PUT), "
+            "but UPLOADS_MULTIPART_THRESHOLD is not below it.",
+            "Lower UPLOADS_MULTIPART_THRESHOLD (default 64 MiB) so larger files go in parts.",
+        )
+    if settings.UPLOADS_MULTIPART_THRESHOLD <= 0:
+        yield "E015", "UPLOADS_MULTIPART_THRESHOLD must be a positive number of bytes.", ""
+    if not S3_MIN_PART_SIZE <= settings.UPLOADS_MULTIPART_PART_SIZE <= S3_MAX_POST_SIZE:
+        yield (
+            "E016",
+            f"UPLOADS_MULTIPART_PART_SIZE must be between {S3_MIN_PART_SIZE} and {S3_MAX_POST_SIZE} bytes (S3's part limits).",
             "",
         )
     if not 0 < settings.UPLOADS_PRESIGN_EXPIRATION <= 3600:

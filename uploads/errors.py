@@ -115,3 +115,45 @@ class NotSupportedByStore(StorageUnavailable):
 class InvalidCleanupOption(UploadError):
     code = "invalid_cleanup_option"
     default_message = "A cleanup option would touch uploads that may still be in flight."
+
+
+# --- Multipart uploads (uploads/multipart.py) ---------------------------------------------------
+
+
+class MultipartInvalid(ObjectInvalid):
+    """The parts in the store break the upload's plan; the multipart upload has been aborted."""
+
+    code = "multipart_invalid"
+    default_message = "The uploaded parts do not make up the declared file."
+
+
+class PartMissing(MultipartInvalid):
+    code = "part_missing"
+    default_message = "Some parts of the file have not arrived in storage."
+
+
+class PartSizeMismatch(MultipartInvalid):
+    code = "part_size_mismatch"
+    default_message = "A part's size differs from the one the server chose."
+
+
+class NotMultipart(UploadError):
+    code = "not_multipart"
+    default_message = "This upload is not a multipart upload, or no longer accepts parts."
+
+
+class InvalidPartNumbers(UploadError):
+    code = "invalid_part_numbers"
+    default_message = "The part numbers are out of range."
+
+
+class SignRefused(UploadError):
+    """A signing request for another key, or for an operation the server does not sign."""
+
+    code = "sign_refused"
+    default_message = "The server does not sign this request."
+
+
+class MultipartUploadMismatch(UploadError):
+    code = "multipart_upload_mismatch"
+    default_message = "This is not the multipart upload of this upload."

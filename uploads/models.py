@@ -72,6 +72,10 @@ class Upload(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     completed_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(help_text="When the upload policy expires.")
+    # A multipart upload (uploads/multipart.py): the store's id for it, kept here and never taken
+    # from a client unchecked, and the part size the server chose (empty when the client chose it).
+    multipart_upload_id = models.CharField(max_length=1024, blank=True)
+    part_size = models.PositiveBigIntegerField(null=True, blank=True)
 
     objects = UploadQuerySet.as_manager()
 
@@ -97,6 +101,11 @@ class Upload(models.Model):
     @property
     def key(self) -> str:
         return self.file.name
+
+    @property
+    def resumable(self) -> bool:
+        """A pending multipart upload: choosing the same file again sends only the missing parts."""
+        return self.status == self.Status.PENDING and bool(self.multipart_upload_id and self.part_size)
 
     @property
     def is_image(self) -> bool:

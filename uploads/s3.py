@@ -27,10 +27,11 @@ from ._boto import (
     storage_errors,
     unavailable,
 )
+from ._multipart_s3 import MultipartOperations, Part, PresignedRequest
 from .errors import StorageUnavailable
 from .validation import acl_for, guess_content_type
 
-__all__ = ["S3Client", "clear_client_cache", "client_config"]
+__all__ = ["Part", "PresignedRequest", "S3Client", "clear_client_cache", "client_config"]
 
 # A conditional GET whose object has changed since (If-Match no longer holds).
 CHANGED_CODES = {"412", "PreconditionFailed"}
@@ -74,7 +75,7 @@ class BucketProbe:
     server_time: datetime | None = None
 
 
-class S3Client:
+class S3Client(MultipartOperations):
     """A bucket on S3 or an S3-compatible store, configured from Django settings by default."""
 
     def __init__(

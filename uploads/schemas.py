@@ -26,13 +26,19 @@ class UploadIn(Schema):
     content_type: str = Field("", max_length=255, examples=["image/jpeg"])
     # Strict: JSON true, 5.0 and "5" are not sizes (lax parsing would take them as 1 and 5).
     size: StrictInt = Field(..., description="The file's exact size in bytes; the policy pins it.")
+    client_multipart: bool = Field(
+        False,
+        description="For clients that start their own multipart upload through /sign (Uppy 6): the server starts none.",
+    )
 
 
 class DirectUploadOut(Schema):
     id: UUID
-    method: Literal["POST", "PUT"] = Field(
+    method: Literal["POST", "PUT", "multipart"] = Field(
         ...,
-        description="POST: a multipart form of `fields`, then the file as `file`. PUT: the file as the body, with `headers`.",
+        description="POST: a multipart form of `fields`, then the file as `file`. PUT: the file as the body, with `headers`. "
+        "multipart: the file in `parts_count` parts of `part_size` bytes (the last one smaller), each PUT to a URL "
+        "from POST /parts; `url`, `fields` and `headers` are empty.",
     )
     url: str
     fields: dict[str, str]
@@ -40,6 +46,8 @@ class DirectUploadOut(Schema):
     key: str
     expires_at: datetime
     max_size: int
+    part_size: int | None = Field(None, description="multipart: the size of every part but the last.")
+    parts_count: int | None = Field(None, description="multipart: how many parts.")
 
 
 class UploadOut(Schema):
@@ -52,6 +60,9 @@ class UploadOut(Schema):
     public: bool
     created_at: datetime
     completed_at: datetime | None
+    resumable: bool = Field(
+        False, description="A pending multipart upload: GET /parts says which parts the store has."
+    )
 
     @staticmethod
     def resolve_filename(upload: Upload) -> str:
@@ -83,3 +94,49 @@ class DownloadUrlOut(Schema):
     expires_at: datetime | None = Field(None, description="None for the plain URL of a public object.")
     content_type: str
     name: str
+
+
+# --- Multipart uploads ------------------------------------------------------------------------
+
+
+class PartNumbersIn(Schema):
+    part_numbers: list[int] = Field(..., min_length=1, max_length=100, examples=[[1, 2, 3]])
+
+
+class PartUrlOut(Schema):
+    part_number: int
+    size: int = Field(..., description="The part's exact size: its URL is signed for this Content-Length.")
+    url: str
+
+
+class PartUrlsOut(Schema):
+    parts: list[PartUrlOut]
+    expires_at: datetime
+
+
+class PartOut(Schema):
+    part_number: int
+    size: int
+    etag: str
+
+
+class PartsOut(Schema):
+    part_size: int
+    parts_count: int
+    parts: list[PartOut] = Field(..., description="The parts the store already has.")
+
+
+class SignIn(Schema):
+    """One S3 request to presign, as Uppy 6's `signRequest` passes it."""
+
+    method: Literal["PUT", "POST", "GET", "DELETE"]
+    key: str = Field("", max_length=1024)
+    uploadId: str | None = Field(None, max_length=1024)  # noqa: N815 (Uppy's names)
+    partNumber: int | None = None  # noqa: N815
+    contentType: str | None = Field(None, max_length=255)  # noqa: N815 (ignored: the server pins the type)
+
+
+class SignOut(Schema):
+    url: str
+    headers: dict[str, str]
+    key: str = Field(..., description="The key the server chose; Uppy stores the object under it.")

@@ -36,6 +36,7 @@ from .errors import (
     UploadNotFound,
 )
 from .models import Upload, UsedFormToken
+from .multipart import multipart_abort_for, multipart_begin, multipart_finish, parts_count, uses_multipart
 from .s3 import ObjectInfo, S3Client
 from .validation import (
     acl_for,
@@ -46,6 +47,7 @@ from .validation import (
     object_problem,
     require_allowed_type,
     serving_for,
+    single_upload_limit,
     size_problem,
     size_range,
     upload_folder,
@@ -74,11 +76,21 @@ class DirectUpload:
     """What a browser needs to POST one file straight to S3 (the API's DirectUploadOut)."""
 
     upload: Upload
-    method: str  # "POST" (a form: `fields`, then the file) or "PUT" (the body, with `headers`)
+    method: str  # "POST" (a form: `fields`, then the file), "PUT" (the body, with `headers`) or "multipart"
     url: str
     fields: dict[str, str]
     headers: dict[str, str]
     expires_at: datetime
+
+    @property
+    def part_size(self) -> int | None:
+        return self.upload.part_size if self.method == "multipart" else None
+
+    @property
+    def parts_count(self) -> int | None:
+        if self.part_size is None:
+            return None
+        return parts_count(self.upload.expected_size, self.part_size)
 
     @property
     def id(self) -> uuid.UUID:
@@ -134,12 +146,15 @@ def upload_start(
     prefix: str | None = None,
     public: bool = False,
     success_redirect: str = "",
+    client_multipart: bool = False,
 ) -> DirectUpload:
     """Record a pending upload and sign an upload of exactly that key, type and size.
 
     `size` is the size the client declares (pinned exactly); `max_size` an upper bound for when
     the size isn't known yet. Without either, the site's UPLOADS_MAX_FILE_SIZE applies. The
-    upload is a POST policy, or a presigned PUT for stores without them (UPLOADS_UPLOAD_METHOD).
+    upload is a POST policy, or a presigned PUT for stores without them (UPLOADS_UPLOAD_METHOD);
+    above UPLOADS_MULTIPART_THRESHOLD, a multipart upload the server starts (`client_multipart`:
+    none, for a client that starts its own through `multipart.sign_request`, such as Uppy 6).
     """
     display_name = clean_filename(filename)
     content_type = clean_content_type(content_type)
@@ -172,13 +187,24 @@ def upload_start(
             # Stored with the object, so even its plain URL never shows a script-capable file inline.
             "content_disposition": serving_for(content_type, display_name).disposition,
         }
-        if settings.UPLOADS_UPLOAD_METHOD == "put":
+        if uses_multipart(size) and not client_multipart:
+            # A network call inside the transaction: if the store fails, no record is left.
+            multipart_begin(
+                upload=upload,
+                content_type=content_type,
+                acl=pinned["acl"],
+                content_disposition=pinned["content_disposition"],
+            )
+            signed = None
+        elif settings.UPLOADS_UPLOAD_METHOD == "put":
             # Without a declared size, complete still refuses an object over max_size.
             signed = S3Client().presigned_put(**pinned, size=size)
         else:
             signed = S3Client().presigned_post(
                 **pinned, min_size=min_size, max_size=max_size, success_action_redirect=success_redirect
             )
+    if signed is None:  # the parts are signed on request (multipart.multipart_part_urls)
+        return DirectUpload(upload, "multipart", "", {}, {}, upload.expires_at)
     return DirectUpload(
         upload=upload,
         method=signed.method,
@@ -212,6 +238,14 @@ def upload_complete(*, upload: Upload) -> Upload:
         return upload
     if upload.status != Upload.Status.PENDING:
         raise _settled_error(upload.status, upload.pk)
+
+    if upload.multipart_upload_id:
+        # The server joins the parts only once they match the plan; the HEAD below checks the result.
+        problem = multipart_finish(upload=upload)
+        if problem is not None:
+            if upload_fail(upload=upload).status == Upload.Status.COMPLETE:
+                return upload
+            raise problem
 
     client = S3Client()
     info = client.head(upload.key)  # StorageUnavailable leaves the record as it was
@@ -259,6 +293,7 @@ def upload_fail(*, upload: Upload) -> Upload:
     if not _settle_pending(upload, status=Upload.Status.FAILED):
         return _reload(upload)
     try:
+        multipart_abort_for(upload)  # its parts go too
         S3Client().delete(upload.key)
     except StorageUnavailable:
         # cleanup_uploads --orphans deletes it later: a failed record doesn't protect its object.
@@ -336,6 +371,8 @@ def upload_delete(*, upload: Upload) -> None:
     says so; deleting again, or cleanup, finishes the job. A missing object is not an error.
     """
     Upload.objects.filter(pk=upload.pk).update(status=Upload.Status.DELETING)
+    if upload.status != Upload.Status.COMPLETE:
+        multipart_abort_for(upload)  # a multipart upload on its way leaves no parts behind
     S3Client().delete(upload.key)
     Upload.objects.filter(pk=upload.pk).delete()
 
@@ -425,7 +462,7 @@ def form_upload_start(*, owner, finish_url: Callable[[str], str]) -> FormUpload:
         key=upload_folder(upload_id) + FILENAME_VARIABLE,
         content_type=FORM_CONTENT_TYPE,
         min_size=1,
-        max_size=settings.UPLOADS_MAX_FILE_SIZE,
+        max_size=single_upload_limit(),
         expires_in=expires_in,
         acl=acl_for(False),
         content_disposition=FORM_CONTENT_DISPOSITION,
@@ -435,7 +472,7 @@ def form_upload_start(*, owner, finish_url: Callable[[str], str]) -> FormUpload:
         url=post.url,
         fields=post.fields,
         expires_at=timezone.now() + timedelta(seconds=expires_in),
-        max_size=settings.UPLOADS_MAX_FILE_SIZE,
+        max_size=single_upload_limit(),
     )
 
 

@@ -161,6 +161,15 @@ def size_range(*, size: int | None, max_size: int | None) -> tuple[int, int]:
     return 1, max_size or limit
 
 
+# S3 takes at most 5 GB in one POST or PUT; larger files need a multipart upload.
+S3_MAX_SINGLE_UPLOAD = 5 * 1024**3
+
+
+def single_upload_limit() -> int:
+    """The largest file one POST may carry: the site's limit, within S3's (the no-JavaScript form)."""
+    return min(settings.UPLOADS_MAX_FILE_SIZE, S3_MAX_SINGLE_UPLOAD)
+
+
 class Expected(Protocol):
     """What an upload promised: a record, or a row claimed by cleanup."""
 

@@ -2,6 +2,8 @@
 //   1. POST {apiUrl} {filename, content_type, size}  -> a policy signed for exactly this file
 //   2. POST the signed fields and the file to S3     (XHR: fetch reports no upload progress)
 //   3. POST {apiUrl}/{id}/complete                   -> the server checks the object with S3
+// A file the server chose to receive in parts (method "multipart") goes through multipart.js in
+// step 2, and `resumeId` continues such an upload: only the parts the store lacks are sent.
 // The server alone decides what becomes of a record. The client asks it to delete one only when
 // the user cancelled before the file was stored, or when the store refused the file: then no
 // object exists. A complete the server could not answer (5xx, network) is retried, then left
@@ -58,6 +60,12 @@
 
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+  // A reload or a closed tab aborts the transfers: that is no cancel, the upload may be resumed.
+  let leaving = false;
+  window.addEventListener("pagehide", () => {
+    leaving = true;
+  });
+
   // Resolve once the store has the file; reject with store_refused, send_failed or cancelled.
   function sendToStore(direct, file, { onProgress, signal }) {
     return new Promise((resolve, reject) => {
@@ -113,34 +121,66 @@
 
   // Upload one file; resolve with the completed upload (the API's JSON), or reject with an
   // UploadError. `signal` cancels until the store has the file; after that the server decides.
+  // `resumeId`: a pending multipart upload of this same file (the page remembers it); if the
+  // server no longer has it, the file starts afresh. `onStarted(direct)` tells the page its id.
   async function uploadFile(
     file,
-    { apiUrl, csrfToken, onProgress = () => {}, onStage = () => {}, signal, retryDelays = [1000, 2000, 4000] },
+    {
+      apiUrl,
+      csrfToken,
+      onProgress = () => {},
+      onStage = () => {},
+      onStarted = () => {},
+      signal,
+      retryDelays = [1000, 2000, 4000],
+      resumeId = null,
+    },
   ) {
     const forget = (id) =>
       callApi(`${apiUrl}/${id}`, csrfToken, { method: "DELETE" }).catch(() => { /* cleanup sweeps it */ });
+    const multipart = window.UploadMultipart;
 
     if (signal?.aborted) throw new UploadError("Cancelled.", "cancelled");
-    onStage("signing");
-    let started;
-    try {
-      // Not aborted by `signal`: the server might sign it anyway, and then we need its id to delete it.
-      started = await callApi(apiUrl, csrfToken, {
-        method: "POST",
-        body: JSON.stringify({ filename: file.name, content_type: file.type, size: file.size }),
-      });
-    } catch (_) {
-      throw new UploadError("The server could not be reached.", "not_signed");
+    let direct = null;
+    let stored = [];
+    if (resumeId && multipart) {
+      onStage("resuming");
+      try {
+        const state = await multipart.storedParts(resumeId, { apiUrl, csrfToken, callApi });
+        direct = { id: resumeId, method: "multipart", part_size: state.part_size, parts_count: state.parts_count };
+        stored = state.parts;
+      } catch (_) { /* gone, settled or unreachable: start afresh */ }
     }
-    if (!started.ok) throw new UploadError(await apiErrorMessage(started), "not_signed", started.status);
-    const direct = await started.json();
+    if (!direct) {
+      onStage("signing");
+      let started;
+      try {
+        // Not aborted by `signal`: the server might sign it anyway, and then we need its id to delete it.
+        started = await callApi(apiUrl, csrfToken, {
+          method: "POST",
+          body: JSON.stringify({ filename: file.name, content_type: file.type, size: file.size }),
+        });
+      } catch (_) {
+        throw new UploadError("The server could not be reached.", "not_signed");
+      }
+      if (!started.ok) throw new UploadError(await apiErrorMessage(started), "not_signed", started.status);
+      direct = await started.json();
+    }
+    onStarted(direct);
 
     onStage("sending");
     try {
-      await sendToStore(direct, file, { onProgress, signal });
+      if (direct.method === "multipart") {
+        await multipart.sendParts(direct, file, stored, {
+          apiUrl, csrfToken, callApi, apiErrorMessage, UploadError, onProgress, signal, retryDelays,
+        });
+      } else {
+        await sendToStore(direct, file, { onProgress, signal });
+      }
     } catch (error) {
-      // Only these two mean no object exists (or will): the record can go.
-      if (error.reason === "cancelled" || error.reason === "store_refused") await forget(direct.id);
+      // Only these two mean no object exists (or will): the record can go (a multipart upload is
+      // aborted by the server). A page being left keeps it, for resuming.
+      if ((error.reason === "cancelled" || error.reason === "store_refused") && !leaving) await forget(direct.id);
       throw error;
     }
 

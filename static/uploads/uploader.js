@@ -70,7 +70,28 @@
   }
 
   // What each UploadError reason leaves the row showing; any other is "failed".
-  const STATE = { cancelled: "cancelled", unchecked: "pending" };
+  const STATE = { cancelled: "cancelled", unchecked: "pending", send_failed: "failed" };
+
+  // Multipart uploads on their way, so that choosing the same file after a reload resumes it:
+  // [{id, name, size, lastModified}] in localStorage. The server decides whether it still can.
+  const SAVED = "uploads.multipart";
+  const sameFile = (entry, file) =>
+    entry.name === file.name && entry.size === file.size && entry.lastModified === file.lastModified;
+  function saved() {
+    try {
+      return JSON.parse(localStorage.getItem(SAVED) || "[]");
+    } catch (_) {
+      return [];
+    }
+  }
+  function remember(file, id) {
+    const entries = saved().filter((entry) => !sameFile(entry, file));
+    entries.push({ id, name: file.name, size: file.size, lastModified: file.lastModified });
+    localStorage.setItem(SAVED, JSON.stringify(entries.slice(-20)));
+  }
+  function forgetFile(file) {
+    localStorage.setItem(SAVED, JSON.stringify(saved().filter((entry) => !sameFile(entry, file))));
+  }
 
   async function upload(file) {
     const row = transferRow(file);
@@ -78,6 +99,7 @@
     row.cancel.addEventListener("click", () => controller.abort(), { once: true });
     const maxSize = Number(form.dataset.maxSize);
     let announced = 0;
+    let resumable = false; // a broken connection leaves a multipart upload to resume
     try {
       if (file.size > maxSize) throw new Error(`The file is ${formatBytes(file.size)}; at most ${formatBytes(maxSize)} are allowed.`);
       if (file.size === 0) throw new Error("The file is empty.");
@@ -86,8 +108,19 @@
         csrfToken: csrfToken(),
         signal: controller.signal,
         retryDelays: retryDelays(),
+        resumeId: saved().find((entry) => sameFile(entry, file))?.id,
+        onStarted(direct) {
+          row.item.dataset.uploadId = direct.id;
+          if (direct.method === "multipart") {
+            resumable = true;
+            remember(file, direct.id);
+          } else {
+            forgetFile(file);
+          }
+        },
         onStage(stage, detail) {
           if (stage === "signing") row.show("Preparing…");
+          if (stage === "resuming") row.show("Resuming…");
           if (stage === "checking") {
             row.cancel.remove(); // the store has the file: from here on the server decides
             row.show("Checking…", "checking");
@@ -107,7 +140,9 @@
       });
       row.progress.value = 100;
       row.finish(`Uploaded · ${formatBytes(done.size ?? file.size)}`, "done");
+      forgetFile(file);
     } catch (error) {
+      if (!(resumable && (error.reason === "send_failed" || error.reason === "unchecked"))) forgetFile(file);
       row.finish(error.message, STATE[error.reason] || "failed");
     } finally {
       if (window.htmx) htmx.trigger(document.body, "uploads-changed");

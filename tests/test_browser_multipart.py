@@ -1,0 +1,198 @@
+"""Multipart uploads in a real browser: the page's uploader (parts in parallel, resume after a
+reload) and Uppy 6's @uppy/aws-s3 with `signRequest` against /api/uploads/{id}/sign.
+
+Uppy is built once from the npm registry (pinned versions) into .cache/ by `uppy_bundle`; users
+never need Node: only this test does.
+"""
+
+import collections
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from moto.s3.models import S3Backend
+
+from tests.test_browser import CHROMIUM, chromium, screenshot, sign_in  # noqa: F401 (chromium: a fixture)
+from uploads.models import Upload
+
+MIB = 1024 * 1024
+UPPY_VERSION = "6.3.1"
+ESBUILD_VERSION = "0.25.12"
+CACHE = Path(__file__).resolve().parent.parent / ".cache" / f"uppy-{UPPY_VERSION}"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="browser tests skipped: no Chromium"),
+]
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture
+def page(chromium):  # noqa: F811 (chromium: the imported fixture)
+    context = chromium.new_context(viewport={"width": 1100, "height": 800})
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def multipart_site(s3, live_server, user):
+    """The live server, with the bucket taking every S3 request a multipart upload makes from it."""
+    s3.put_cors(
+        [
+            {
+                "AllowedOrigins": [live_server.url],
+                "AllowedMethods": ["GET", "POST", "PUT", "HEAD", "DELETE"],
+                "AllowedHeaders": ["*"],
+                "ExposeHeaders": ["ETag"],
+            }
+        ]
+    )
+    return live_server.url
+
+
+@pytest.fixture
+def parts_stored(monkeypatch):
+    """How many times the store (moto's server, in this process) received each 8 MiB part whole.
+
+    A part whose connection a reload broke may reach moto cut short; it is not counted (the page
+    sends it again, whole).
+    """
+    stored = collections.Counter()
+    upload_part = S3Backend.upload_part
+
+    def count(self, bucket_name, multipart_id, part_id, value):
+        if len(value) in (8 * MIB, 300 * MIB - 37 * 8 * MIB):
+            stored[int(part_id)] += 1
+        return upload_part(self, bucket_name, multipart_id, part_id, value)
+
+    monkeypatch.setattr(S3Backend, "upload_part", count)
+    return stored
+
+
+def test_a_300_mib_file_resumes_after_a_reload_and_each_part_is_sent_once(
+    multipart_site,
+    page,
+    user,
+    tmp_path,
+    settings,
+    parts_stored,
+):
+    settings.UPLOADS_MAX_FILE_SIZE = 400 * MIB  # parts of 8 MiB above the default 64 MiB threshold
+    path = tmp_path / "film.bin"
+    with path.open("wb") as f:
+        for _ in range(300):
+            f.write(os.urandom(MIB))
+    sign_in(page, multipart_site, user)
+    sent = "() => Number(document.querySelector('#transfers .transfer')?.dataset.sent || 0)"
+
+    page.set_input_files("#file-input", str(path))
+    page.wait_for_function(f"({sent})() >= {150 * MIB}", timeout=120_000)
+    halfway = page.evaluate(sent)
+    page.reload()
+    sync_api.expect(page.locator("#upload-rows")).to_contain_text("Resume")
+    screenshot(page, "multipart-resume-hint")
+    page.set_input_files("#file-input", str(path))
+
+    transfer = page.locator("#transfers .transfer")
+    sync_api.expect(transfer).to_have_attribute("data-state", "done", timeout=180_000)
+    upload = Upload.objects.get()
+    assert (upload.status, upload.size, upload.etag.endswith("-38")) == ("complete", 300 * MIB, True)
+    assert 100 * MIB < halfway < 300 * MIB
+    assert sorted(parts_stored) == list(range(1, 39))
+    assert set(parts_stored.values()) == {1}  # no part was stored twice
+
+
+@pytest.fixture(scope="session")
+def uppy_bundle() -> Path:
+    """@uppy/core + @uppy/aws-s3 6.x as one script defining window.UppyBundle = {Uppy, AwsS3}."""
+    bundle = CACHE / "uppy.js"
+    if bundle.exists():
+        return bundle
+    npm = shutil.which("npm")
+    if npm is None:
+        pytest.skip("the Uppy test builds Uppy with npm: apt-get install -y npm")
+    CACHE.mkdir(parents=True, exist_ok=True)
+    (CACHE / "package.json").write_text(
+        '{"private": true, "dependencies": {'
+        f'"@uppy/core": "{UPPY_VERSION}", "@uppy/aws-s3": "{UPPY_VERSION}", "esbuild": "{ESBUILD_VERSION}"'
+        "}}"
+    )
+    (CACHE / "entry.js").write_text(
+        'import Uppy from "@uppy/core";\nimport AwsS3 from "@uppy/aws-s3";\nwindow.UppyBundle = { Uppy, AwsS3 };\n'
+    )
+    subprocess.run([npm, "install", "--no-audit", "--no-fund", "--loglevel=error"], cwd=CACHE, check=True)
+    esbuild = CACHE / "node_modules" / ".bin" / "esbuild"
+    subprocess.run(
+        [str(esbuild), "entry.js", "--bundle", "--format=iife", "--outfile=uppy.js"], cwd=CACHE, check=True
+    )
+    return bundle
+
+
+# The glue: Uppy asks `signRequest` for every S3 request. A file's first request (Uppy proposes
+# the file's id as its key) creates the upload; the server answers with its own key, which Uppy
+# then uses. Once Uppy is done, our complete checks the object as always.
+UPPY_GLUE = """async ({ csrf, files }) => {
+  const { Uppy, AwsS3 } = window.UppyBundle;
+  const api = async (path, body) => {
+    const response = await fetch(`/api/uploads${path}`, {
+      method: "POST", headers: { "Content-Type": "application/json", "X-CSRFToken": csrf }, body: JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`${response.status} ${await response.text()}`);
+    return response.json();
+  };
+  const ids = new Map(); // Uppy's file id -> our upload id
+  const uppy = new Uppy().use(AwsS3, {
+    shouldUseMultipart: (file) => file.size > 5 * 2 ** 20,
+    generateObjectKey: (file) => file.id,
+    async signRequest(request) {
+      const file = uppy.getFile(request.key);
+      if (file && !ids.has(file.id)) {
+        const { id } = await api("", { filename: file.name, content_type: file.type, size: file.size, client_multipart: true });
+        ids.set(file.id, id);
+      }
+      const id = file ? ids.get(file.id) : [...ids.values()].find((id) => request.key.includes(id));
+      return api(`/${id}/sign`, request);
+    },
+  });
+  const requests = [];
+  uppy.on("s3-multipart:part-uploaded", (file, part) => requests.push(part.PartNumber));
+  for (const { name, size, type } of files) {
+    const bytes = new Uint8Array(size);
+    for (let i = 0; i < size; i += 65536) crypto.getRandomValues(bytes.subarray(i, Math.min(size, i + 65536)));
+    uppy.addFile({ name, type, data: new Blob([bytes], { type }) });
+  }
+  const result = await uppy.upload();
+  const completed = [];
+  for (const file of result.successful) completed.push(await api(`/${ids.get(file.id)}/complete`));
+  return { failed: result.failed.map((file) => String(file.error)), completed, parts: requests };
+}"""
+
+
+def test_uppy_6_uploads_a_small_and_a_multipart_file_through_sign(
+    multipart_site,
+    page,
+    user,
+    uppy_bundle,
+    settings,
+):
+    sign_in(page, multipart_site, user)
+    page.add_script_tag(path=str(uppy_bundle))
+    csrf = page.evaluate("JSON.parse(document.body.getAttribute('hx-headers'))['X-CSRFToken']")
+    files = [
+        {"name": "small.txt", "size": 5, "type": "text/plain"},
+        {"name": "large.bin", "size": 11 * MIB, "type": "application/octet-stream"},
+    ]
+
+    result = page.evaluate(UPPY_GLUE, {"csrf": csrf, "files": files})
+
+    assert result["failed"] == []
+    assert sorted((u["filename"], u["size"], u["status"]) for u in result["completed"]) == [
+        ("large.bin", 11 * MIB, "complete"),
+        ("small.txt", 5, "complete"),
+    ]
+    assert sorted(result["parts"]) == [1, 2, 3]  # Uppy's own 5 MiB parts
+    large = Upload.objects.get(original_filename="large.bin")
+    assert large.multipart_upload_id
+    assert large.key.endswith("/large.bin")

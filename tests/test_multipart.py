@@ -1,0 +1,314 @@
+"""Multipart uploads through the API, against moto's S3 server over HTTP (uploads/multipart.py).
+
+moto enforces S3's 5 MiB minimum for every part but the last, so the tests use 5 MiB parts: a
+file of 11 MiB goes in 3 parts.
+"""
+
+import hashlib
+import os
+
+import pytest
+import requests
+
+from uploads import multipart
+from uploads.models import Upload
+
+MIB = 1024 * 1024
+SIZE = 11 * MIB  # parts of 5, 5 and 1 MiB
+
+
+@pytest.fixture
+def small_parts(settings):
+    settings.UPLOADS_MULTIPART_THRESHOLD = 5 * MIB
+    settings.UPLOADS_MULTIPART_PART_SIZE = 5 * MIB
+    settings.UPLOADS_MAX_FILE_SIZE = 100 * MIB
+
+
+@pytest.fixture
+def body() -> bytes:
+    return os.urandom(SIZE)
+
+
+@pytest.fixture
+def started(s3, api, small_parts):
+    """A multipart upload of SIZE bytes started through the API: its JSON answer."""
+    response = api.post(
+        "/api/uploads",
+        {"filename": "video.mp4", "content_type": "video/mp4", "size": SIZE},
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def send_parts(api, started, body: bytes, numbers=None) -> None:
+    """PUT parts to the URLs the API signs, as the page does."""
+    numbers = numbers or list(range(1, started["parts_count"] + 1))
+    urls = api.post(
+        f"/api/uploads/{started['id']}/parts", {"part_numbers": numbers}, content_type="application/json"
+    ).json()
+    size = started["part_size"]
+    for part in urls["parts"]:
+        chunk = body[(part["part_number"] - 1) * size : part["part_number"] * size]
+        assert requests.put(part["url"], data=chunk, timeout=30).status_code == 200
+
+
+def upload_part_directly(s3, started, number: int, data: bytes) -> None:
+    """What a store that doesn't enforce the signed length would accept."""
+    upload = Upload.objects.get(pk=started["id"])
+    s3.client.upload_part(
+        Bucket=s3.bucket_name,
+        Key=upload.key,
+        UploadId=upload.multipart_upload_id,
+        PartNumber=number,
+        Body=data,
+    )
+
+
+def open_multipart_uploads(s3) -> list:
+    return list(s3.iter_multipart_uploads())
+
+
+def assert_error(response, status: int, code: str):
+    assert response.status_code == status, response.content
+    assert response.json()["code"] == code
+
+
+# --- The plan ---------------------------------------------------------------------------------
+
+
+def test_start_above_the_threshold_answers_multipart_with_the_servers_plan(started, s3):
+    assert (started["method"], started["part_size"], started["parts_count"]) == ("multipart", 5 * MIB, 3)
+    assert (started["url"], started["fields"], started["headers"]) == ("", {}, {})
+    upload = Upload.objects.get(pk=started["id"])
+    assert [m.upload_id for m in open_multipart_uploads(s3)] == [upload.multipart_upload_id]
+
+
+def test_the_part_size_keeps_a_5_tb_file_within_10000_parts(settings):
+    settings.UPLOADS_MULTIPART_PART_SIZE = 8 * MIB
+    size = 5 * 1024**4
+
+    part_size = multipart.part_size_for(size)
+
+    assert part_size % MIB == 0
+    assert multipart.parts_count(size, part_size) <= 10_000
+    assert multipart.part_size_for(100 * MIB) == 8 * MIB
+
+
+def test_each_part_url_is_signed_for_its_exact_length(started, api):
+    urls = api.post(
+        f"/api/uploads/{started['id']}/parts", {"part_numbers": [1, 3]}, content_type="application/json"
+    ).json()
+
+    assert [(p["part_number"], p["size"]) for p in urls["parts"]] == [(1, 5 * MIB), (3, 1 * MIB)]
+    assert all("content-length" in p["url"] for p in urls["parts"])
+
+
+def test_part_numbers_outside_the_plan_are_refused(started, api):
+    response = api.post(
+        f"/api/uploads/{started['id']}/parts", {"part_numbers": [4]}, content_type="application/json"
+    )
+
+    assert_error(response, 422, "invalid_part_numbers")
+
+
+# --- Complete ---------------------------------------------------------------------------------
+
+
+def test_a_three_part_upload_completes_and_downloads_byte_identical(started, api, body):
+    send_parts(api, started, body)
+
+    completed = api.post(f"/api/uploads/{started['id']}/complete")
+
+    assert completed.status_code == 200, completed.content
+    assert (completed.json()["status"], completed.json()["size"]) == ("complete", SIZE)
+    link = api.get(f"/api/uploads/{started['id']}/url").json()["url"]
+    assert (
+        hashlib.sha256(requests.get(link, timeout=30).content).hexdigest() == hashlib.sha256(body).hexdigest()
+    )
+
+
+def test_listing_parts_says_which_parts_the_store_has(started, api, body):
+    send_parts(api, started, body, numbers=[1, 3])
+
+    listed = api.get(f"/api/uploads/{started['id']}/parts").json()
+
+    assert (listed["part_size"], listed["parts_count"]) == (5 * MIB, 3)
+    assert [(p["part_number"], p["size"]) for p in listed["parts"]] == [(1, 5 * MIB), (3, 1 * MIB)]
+
+
+def test_a_missing_part_is_refused_with_409_and_leaves_no_multipart_upload(started, api, body, s3):
+    send_parts(api, started, body, numbers=[1, 3])
+
+    assert_error(api.post(f"/api/uploads/{started['id']}/complete"), 409, "part_missing")
+
+    assert Upload.objects.get(pk=started["id"]).status == Upload.Status.FAILED
+    assert open_multipart_uploads(s3) == []
+
+
+def test_a_part_larger_than_planned_is_refused_with_409_and_leaves_no_multipart_upload(
+    started, api, body, s3
+):
+    send_parts(api, started, body, numbers=[2, 3])
+    upload_part_directly(s3, started, 1, body[: 5 * MIB] + b"x")
+
+    assert_error(api.post(f"/api/uploads/{started['id']}/complete"), 409, "part_size_mismatch")
+
+    assert open_multipart_uploads(s3) == []
+    assert s3.head(Upload.objects.get(pk=started["id"]).key) is None
+
+
+def test_a_total_over_the_limit_is_refused_with_409_and_leaves_no_multipart_upload(started, api, body, s3):
+    send_parts(api, started, body)
+    upload_part_directly(s3, started, 4, b"x" * MIB)  # a part past the plan: 12 MiB in all
+
+    assert_error(api.post(f"/api/uploads/{started['id']}/complete"), 409, "object_too_large")
+
+    assert open_multipart_uploads(s3) == []
+
+
+def test_delete_of_a_pending_multipart_upload_aborts_it(started, api, body, s3):
+    send_parts(api, started, body, numbers=[1])
+
+    assert api.delete(f"/api/uploads/{started['id']}").status_code == 204
+
+    assert open_multipart_uploads(s3) == []
+    assert not Upload.objects.exists()
+
+
+def test_a_pending_multipart_upload_is_resumable_until_it_completes(started, api, body):
+    assert api.get(f"/api/uploads/{started['id']}").json()["resumable"] is True
+    send_parts(api, started, body)
+
+    completed = api.post(f"/api/uploads/{started['id']}/complete").json()
+
+    assert completed["resumable"] is False
+
+
+def test_multipart_abort_for_drops_a_records_parts(started, api, body, s3):
+    send_parts(api, started, body, numbers=[1, 2])
+
+    assert multipart.multipart_abort_for(Upload.objects.get(pk=started["id"])) is True
+
+    assert open_multipart_uploads(s3) == []
+
+
+def test_the_store_failing_to_start_a_multipart_upload_leaves_no_record(s3_down, api, small_parts):
+    response = api.post(
+        "/api/uploads",
+        {"filename": "video.mp4", "content_type": "video/mp4", "size": SIZE},
+        content_type="application/json",
+    )
+
+    assert_error(response, 503, "storage_unavailable")
+    assert not Upload.objects.exists()
+
+
+# --- Ownership --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "payload"),
+    [
+        ("post", "parts", {"part_numbers": [1]}),
+        ("get", "parts", None),
+        ("post", "sign", {"method": "PUT", "key": "k", "uploadId": "u", "partNumber": 1}),
+        ("post", "complete", None),
+        ("delete", "", None),
+    ],
+)
+def test_another_users_upload_is_not_found_on_every_multipart_endpoint(
+    started, bob_api, method, path, payload
+):
+    url = f"/api/uploads/{started['id']}/{path}".rstrip("/")
+    kwargs = {"data": payload, "content_type": "application/json"} if payload else {}
+
+    response = getattr(bob_api, method)(url, **kwargs)
+
+    assert_error(response, 404, "not_found")
+    assert Upload.objects.get(pk=started["id"]).status == Upload.Status.PENDING
+
+
+# --- Signing for a client that speaks S3 itself (Uppy 6's signRequest) ----------------------
+
+
+@pytest.fixture
+def client_started(s3, api, small_parts):
+    """An upload whose client starts the multipart upload itself (Uppy 6)."""
+    response = api.post(
+        "/api/uploads",
+        {"filename": "video.mp4", "content_type": "video/mp4", "size": SIZE, "client_multipart": True},
+        content_type="application/json",
+    )
+    return response.json()
+
+
+def sign(api, started, **request):
+    return api.post(f"/api/uploads/{started['id']}/sign", request, content_type="application/json")
+
+
+def create_as_the_client(s3, api, started) -> str:
+    """Sign CreateMultipartUpload and send it as Uppy does; return the store's upload id."""
+    signed = sign(api, started, method="POST", key="whatever-uppy-proposes.mp4").json()
+    response = requests.post(signed["url"], headers=signed["headers"], timeout=30)
+    assert response.status_code == 200, response.text
+    return response.text.split("<UploadId>")[1].split("</UploadId>")[0]
+
+
+def test_sign_answers_the_key_the_server_chose_whatever_key_the_client_proposed(client_started, api):
+    signed = sign(api, client_started, method="PUT", key="uppy-key.mp4", contentType="video/mp4")
+
+    assert signed.status_code == 200, signed.content
+    assert signed.json()["key"] == client_started["key"]
+    assert signed.json()["headers"]["Content-Type"] == "video/mp4"
+
+
+def test_the_first_upload_id_a_client_presents_is_kept_once_the_store_lists_it(client_started, api, s3):
+    upload_id = create_as_the_client(s3, api, client_started)
+
+    signed = sign(
+        api, client_started, method="PUT", key=client_started["key"], uploadId=upload_id, partNumber=1
+    )
+
+    assert signed.status_code == 200, signed.content
+    assert Upload.objects.get(pk=client_started["id"]).multipart_upload_id == upload_id
+
+
+def test_an_upload_id_the_store_does_not_list_for_the_key_is_refused(client_started, api, s3):
+    other = s3.create_multipart_upload(key="uploads/elsewhere/video.mp4", content_type="video/mp4")
+
+    response = sign(
+        api, client_started, method="PUT", key=client_started["key"], uploadId=other, partNumber=1
+    )
+
+    assert_error(response, 409, "multipart_upload_mismatch")
+    assert Upload.objects.get(pk=client_started["id"]).multipart_upload_id == ""
+
+
+def test_another_upload_id_than_the_servers_is_refused(started, api, s3):
+    other = s3.create_multipart_upload(key=started["key"], content_type="video/mp4")
+
+    response = sign(api, started, method="PUT", key=started["key"], uploadId=other, partNumber=1)
+
+    assert_error(response, 409, "multipart_upload_mismatch")
+
+
+def test_requests_on_another_key_are_refused_with_403(started, api):
+    upload_id = Upload.objects.get(pk=started["id"]).multipart_upload_id
+
+    response = sign(api, started, method="PUT", key="uploads/other/key.bin", uploadId=upload_id, partNumber=1)
+
+    assert_error(response, 403, "sign_refused")
+
+
+def test_deleting_the_object_through_sign_is_refused_with_403(client_started, api):
+    assert_error(sign(api, client_started, method="DELETE", key=client_started["key"]), 403, "sign_refused")
+
+
+def test_a_complete_is_signed_only_once_the_parts_pass_the_checks(started, api, body):
+    upload_id = Upload.objects.get(pk=started["id"]).multipart_upload_id
+    send_parts(api, started, body, numbers=[1, 2])
+
+    response = sign(api, started, method="POST", key=started["key"], uploadId=upload_id)
+
+    assert_error(response, 409, "part_missing")
