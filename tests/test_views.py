@@ -110,7 +110,7 @@ def test_the_page_answers_only_the_list_section_to_htmx(s3, browser, user, uploa
     response = browser.get(reverse("uploads:index"), headers=HTMX)
 
     html = response.content.decode()
-    assert html.lstrip().startswith('<section id="upload-list"')
+    assert html.lstrip().startswith('<div id="upload-list"')
     assert "a.pdf" in html
     assert "<html" not in html
 
