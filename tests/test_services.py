@@ -457,3 +457,9 @@ def test_a_share_link_downloads_a_type_not_safe_inline(s3, upload_factory):
 
     disposition = parse_qs(urlparse(link.url).query)["response-content-disposition"][0]
     assert disposition.startswith("attachment")
+
+
+def test_share_lifetimes_offer_the_longest_link_once(settings):
+    settings.UPLOADS_URL_MAX_EXPIRATION = 86400
+
+    assert services.share_lifetimes() == [(3600, "1 hour"), (86400, "1 day")]

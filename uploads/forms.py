@@ -37,6 +37,9 @@ class ListQueryForm(forms.Form):
     sort = forms.ChoiceField(required=False, choices=SORT_CHOICES, label="Sort by")
     page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, label_suffix="", **kwargs)
+
     def query(self) -> dict:
         """The valid values, with the defaults filled in.
 

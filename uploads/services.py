@@ -415,7 +415,7 @@ def share_lifetimes() -> list[tuple[int, str]]:
     """Return the share link lifetimes on offer: the usual ones, capped at the longest allowed."""
     cap = settings.UPLOADS_URL_MAX_EXPIRATION
     offered = [(seconds, label) for seconds, label in SHARE_LIFETIMES if seconds <= cap]
-    if len(offered) < len(SHARE_LIFETIMES):
+    if cap not in (seconds for seconds, _label in offered) and len(offered) < len(SHARE_LIFETIMES):
         offered.append((cap, _duration_label(cap)))
     return offered
 

@@ -20,7 +20,7 @@
       if (!dialog.open) dialog.showModal();
       const link = dialogBody.querySelector("[data-share-url]");
       if (link) copy(link);
-      else (dialogBody.querySelector("input:checked, input, button, a") || dialog).focus();
+      else (dialogBody.querySelector("input:checked") || dialogBody.querySelector("form button, a") || dialog).focus();
     }
     if (event.detail.target.id === "upload-list") updateSelection();
   });

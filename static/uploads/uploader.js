@@ -275,6 +275,7 @@
         signal: controller.signal,
         retryDelays: retryDelays(),
         onStage(stage, detail) {
+          if (stage === "sending") setState(job, "sending", "Sending…");
           if (stage === "checking") setState(job, "checking", "Checking…");
           if (stage === "retrying") {
             setState(job, "checking", `Checking… the server did not answer; trying again in ${detail.delay / 1000} s.`);
