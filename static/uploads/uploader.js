@@ -99,8 +99,10 @@
   function updateSummary() {
     queueBox.hidden = jobs.length === 0;
     if (!jobs.length) return;
-    const total = jobs.reduce((sum, job) => sum + job.file.size, 0);
-    const sent = jobs.reduce((sum, job) => sum + (job.state === "done" ? job.file.size : job.sent), 0);
+    // Bytes count for the files that are going, or went: not the ones that failed or were cancelled.
+    const counted = jobs.filter((job) => isActive(job) || job.state === "done" || job.state === "pending");
+    const total = counted.reduce((sum, job) => sum + job.file.size, 0);
+    const sent = counted.reduce((sum, job) => sum + (isActive(job) ? job.sent : job.file.size), 0);
     const done = jobs.filter((job) => job.state === "done").length;
     const failed = jobs.filter((job) => job.state === "failed" || job.state === "cancelled").length;
     const active = jobs.filter(isActive);
