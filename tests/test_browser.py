@@ -66,6 +66,11 @@ def screenshot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
+def keep_finished_rows(page) -> None:
+    """Finished rows fold into the list after a moment; a test that inspects them keeps them."""
+    page.evaluate("document.querySelector('#upload-form').dataset.collapseDelay = '600000'")
+
+
 @pytest.fixture
 def page(chromium):
     context = chromium.new_context(viewport={"width": 1100, "height": 800})
@@ -80,6 +85,7 @@ def test_upload_two_files_watch_progress_download_and_delete(site, page, user, t
     second.write_bytes(os.urandom(300_000))
     sign_in(page, site, user)
     page.evaluate("window.sameDocument = true")  # survives only if the page never reloads
+    keep_finished_rows(page)
 
     page.set_input_files("#file-input", [str(first), str(second)])
 
@@ -98,7 +104,7 @@ def test_upload_two_files_watch_progress_download_and_delete(site, page, user, t
     assert page.evaluate("window.sameDocument") is True
     screenshot(page, "uploaded-two-files")
 
-    href = page.get_by_role("link", name="second.bin").get_attribute("href")
+    href = page.get_by_role("link", name="second.bin", exact=True).get_attribute("href")
     downloaded = page.request.get(f"{site}{href}")
     assert downloaded.body() == second.read_bytes()
 
@@ -125,18 +131,18 @@ def test_a_file_dropped_anywhere_on_the_page_is_uploaded(site, page, user):
     sync_api.expect(page.locator("#upload-rows")).to_contain_text("dropped.txt")
 
 
-def test_the_form_lights_up_while_files_are_dragged_over_the_page(site, page, user):
+def test_the_upload_card_lights_up_while_files_are_dragged_over_the_page(site, page, user):
     sign_in(page, site, user)
     files = page.evaluate_handle(
         "() => { const dt = new DataTransfer(); dt.items.add(new File(['x'], 'a.txt')); return dt; }"
     )
 
     page.dispatch_event("#list-heading", "dragenter", {"dataTransfer": files})
-    sync_api.expect(page.locator("#upload-form")).to_have_class(re.compile(r"\bdragging\b"))
+    sync_api.expect(page.locator("#upload-card")).to_have_class(re.compile(r"\bdragging\b"))
     page.dispatch_event("#list-heading", "dragleave", {"dataTransfer": files})
 
     # Leaving the last element it entered means the drag left the page.
-    sync_api.expect(page.locator("#upload-form")).not_to_have_class(re.compile(r"\bdragging\b"))
+    sync_api.expect(page.locator("#upload-card")).not_to_have_class(re.compile(r"\bdragging\b"))
 
 
 def test_a_failed_delete_keeps_the_row_and_shows_why(site, s3_down, page, user, upload_factory):
@@ -225,7 +231,7 @@ def test_without_javascript_the_form_uploads_one_file(site, chromium, user, tmp_
     sync_api.expect(page.locator("#upload-rows")).to_contain_text("plain.txt")
     upload = Upload.objects.get()
     assert upload.status == Upload.Status.COMPLETE
-    href = page.get_by_role("link", name="plain.txt").get_attribute("href")
+    href = page.get_by_role("link", name="plain.txt", exact=True).get_attribute("href")
     assert (
         requests.get(f"{site}{href}", cookies={c["name"]: c["value"] for c in context.cookies()}).content
         == body
@@ -331,7 +337,7 @@ def test_cancel_while_the_server_signs_deletes_the_record(
 
     monkeypatch.setattr(services, "upload_start", slow_start)
     page.set_input_files("#file-input", str(path))
-    page.get_by_role("button", name="Cancel").click()
+    page.get_by_role("button", name="Cancel cancelled.txt").click()
 
     sync_api.expect(page.locator("#transfers .transfer")).to_have_attribute("data-state", "cancelled")
     assert len([url for method, url in requests_sent if method == "DELETE"]) == 1

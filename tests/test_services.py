@@ -566,3 +566,110 @@ def test_the_form_folder_follows_from_the_signed_id(s3, user):
     _, token, folder = sign_form(user)
 
     assert folder == upload_folder(signing.loads(token, salt=services.FORM_TOKEN_SALT)["id"])
+
+
+# --- The list: search, filters, sort; bulk delete; share links ----------------------------------
+
+
+def test_the_list_finds_uploads_by_part_of_their_name_in_any_case(db, upload_factory, user):
+    upload_factory(owner=user, filename="Holiday-Photo.png")
+    upload_factory(owner=user, filename="taxes.pdf")
+
+    found = services.upload_list(owner=user, search="photo")
+
+    assert [u.original_filename for u in found] == ["Holiday-Photo.png"]
+
+
+@pytest.mark.parametrize(
+    ("family", "expected"),
+    [
+        ("image", ["a.png"]),
+        ("document", ["b.pdf", "c.txt"]),
+        ("archive", ["d.zip"]),
+        ("other", ["e.bin"]),
+    ],
+)
+def test_the_list_filters_by_type_family(db, upload_factory, user, family, expected):
+    for name, content_type in [
+        ("a.png", "image/png"),
+        ("b.pdf", "application/pdf"),
+        ("c.txt", "text/plain"),
+        ("d.zip", "application/zip"),
+        ("e.bin", "application/octet-stream"),
+    ]:
+        upload_factory(owner=user, filename=name, content_type=content_type)
+
+    found = services.upload_list(owner=user, family=family, sort="name")
+
+    assert [u.original_filename for u in found] == expected
+
+
+def test_the_list_sorts_by_size_with_pending_uploads_last(db, upload_factory, user):
+    upload_factory(owner=user, filename="small", size=10, status=Upload.Status.COMPLETE)
+    upload_factory(owner=user, filename="pending")
+    upload_factory(owner=user, filename="big", size=99, status=Upload.Status.COMPLETE)
+
+    largest = [u.original_filename for u in services.upload_list(owner=user, sort="-size")]
+    smallest = [u.original_filename for u in services.upload_list(owner=user, sort="size")]
+
+    assert largest == ["big", "small", "pending"]
+    assert smallest == ["small", "big", "pending"]
+
+
+def test_deleting_many_removes_objects_and_records_in_one_batch(s3, upload_factory, user):
+    uploads = [upload_factory(owner=user, status=Upload.Status.COMPLETE, body=b"x") for _ in range(3)]
+
+    deleted = services.upload_delete_many(owner=user, upload_ids=[u.pk for u in uploads])
+
+    assert deleted == 3
+    assert not Upload.objects.exists()
+    assert all(s3.head(u.key) is None for u in uploads)
+
+
+def test_deleting_many_never_touches_another_owners_uploads(s3, upload_factory, user, other_user):
+    theirs = upload_factory(owner=other_user, status=Upload.Status.COMPLETE, body=b"x")
+
+    deleted = services.upload_delete_many(owner=user, upload_ids=[theirs.pk])
+
+    assert deleted == 0
+    assert Upload.objects.get(pk=theirs.pk).status == Upload.Status.COMPLETE
+    assert s3.head(theirs.key) is not None
+
+
+def test_deleting_many_during_an_outage_leaves_the_records_marked_deleting(s3_down, upload_factory, user):
+    upload = upload_factory(owner=user, status=Upload.Status.COMPLETE)
+
+    with pytest.raises(StorageUnavailable):
+        services.upload_delete_many(owner=user, upload_ids=[upload.pk])
+
+    assert Upload.objects.get(pk=upload.pk).status == Upload.Status.DELETING  # cleanup finishes it
+
+
+def test_share_lifetimes_stop_at_the_longest_link_allowed(settings):
+    settings.UPLOADS_URL_MAX_EXPIRATION = 2 * 86400
+
+    assert services.share_lifetimes() == [(3600, "1 hour"), (86400, "1 day"), (172800, "2 days")]
+
+
+def test_a_share_link_is_capped_at_the_longest_link_allowed(s3, upload_factory, settings):
+    settings.UPLOADS_URL_MAX_EXPIRATION = 3600
+    upload = upload_factory(status=Upload.Status.COMPLETE)
+
+    link = services.upload_share_url(upload=upload, expires_in=7 * 86400)
+
+    assert parse_qs(urlparse(link.url).query)["X-Amz-Expires"] == ["3600"]
+
+
+def test_a_share_link_downloads_a_type_not_safe_inline(s3, upload_factory):
+    upload = upload_factory(filename="page.html", content_type="text/html", status=Upload.Status.COMPLETE)
+
+    link = services.upload_share_url(upload=upload, expires_in=3600)
+
+    disposition = parse_qs(urlparse(link.url).query)["response-content-disposition"][0]
+    assert disposition.startswith("attachment")
+
+
+def test_share_lifetimes_offer_the_longest_link_once(settings):
+    settings.UPLOADS_URL_MAX_EXPIRATION = 86400
+
+    assert services.share_lifetimes() == [(3600, "1 hour"), (86400, "1 day")]

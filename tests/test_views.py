@@ -111,7 +111,7 @@ def test_the_page_answers_only_the_list_section_to_htmx(s3, browser, user, uploa
     response = browser.get(reverse("uploads:index"), headers=HTMX)
 
     html = response.content.decode()
-    assert html.lstrip().startswith('<section id="upload-list"')
+    assert html.lstrip().startswith('<div id="upload-list"')
     assert "a.pdf" in html
     assert "<html" not in html
 
@@ -385,3 +385,149 @@ def test_a_form_upload_over_the_size_limit_is_deleted_and_not_recorded(s3, brows
     assert "at most 4 are allowed" in response.content.decode()
     assert not Upload.objects.exists()
     assert list(s3.iter_objects(prefix=uploads_root())) == []
+
+
+# --- Notes, filters, bulk delete, share and preview ---------------------------------------------
+
+
+def test_a_pending_row_says_it_waits_for_the_file_and_what_cleanup_does(s3, browser, user, upload_factory):
+    upload_factory(owner=user, filename="late.txt")
+
+    html = browser.get(reverse("uploads:index"), headers=HTMX).content.decode()
+
+    assert "Waiting for the file" in html
+    assert "cleanup marks it failed" in html
+
+
+def test_a_stale_pending_row_says_the_next_cleanup_settles_it(s3, browser, user, upload_factory):
+    upload_factory(owner=user, filename="stale.txt", age=timedelta(hours=1))
+
+    html = browser.get(reverse("uploads:index"), headers=HTMX).content.decode()
+
+    assert "The upload link expired" in html
+    assert "The next cleanup checks storage" in html
+
+
+def test_a_deleting_row_says_so(s3, browser, user, upload_factory):
+    upload_factory(owner=user, filename="going.txt", status=Upload.Status.DELETING)
+
+    html = browser.get(reverse("uploads:index"), headers=HTMX).content.decode()
+
+    assert "Being deleted" in html
+
+
+def test_staff_see_a_banner_when_the_sites_origin_is_missing_from_the_bucket_cors(
+    s3, client, admin_user, settings
+):
+    settings.UPLOADS_CORS_ORIGINS = ["https://elsewhere.example"]
+    client.force_login(admin_user)
+
+    html = client.get(reverse("uploads:index")).content.decode()
+
+    assert "<code>http://testserver</code>, is not in <code>UPLOADS_CORS_ORIGINS</code>" in html
+    assert "manage.py configure_bucket" in html
+
+
+def test_staff_see_no_banner_when_the_origin_is_allowed(s3, client, admin_user, settings):
+    settings.UPLOADS_CORS_ORIGINS = ["http://testserver"]
+    client.force_login(admin_user)
+
+    assert "configure_bucket" not in client.get(reverse("uploads:index")).content.decode()
+
+
+def test_other_users_never_see_the_cors_banner(s3, browser, settings):
+    settings.UPLOADS_CORS_ORIGINS = ["https://elsewhere.example"]
+
+    assert "configure_bucket" not in browser.get(reverse("uploads:index")).content.decode()
+
+
+def test_the_list_keeps_its_filters_in_the_refresh_and_load_more_urls(s3, browser, user, upload_factory):
+    for age in range(26):
+        upload_factory(
+            owner=user, filename=f"photo-{age:02}.png", content_type="image/png", age=timedelta(minutes=age)
+        )
+
+    html = browser.get(
+        reverse("uploads:index"), {"q": "photo", "type": "image"}, headers=HTMX
+    ).content.decode()
+
+    assert 'hx-get="/?q=photo&amp;type=image" hx-trigger="uploads-changed from:body"' in html
+    assert 'href="/?q=photo&amp;type=image&amp;page=2"' in html
+
+
+def test_a_bad_filter_value_is_ignored_not_an_error(s3, browser, user, upload_factory):
+    upload_factory(owner=user, filename="kept.txt")
+
+    response = browser.get(reverse("uploads:index"), {"sort": "drop table", "type": "nope", "page": "x"})
+
+    assert response.status_code == 200
+    assert "kept.txt" in response.content.decode()
+
+
+def test_a_filter_that_matches_nothing_offers_to_show_all(s3, browser, user, upload_factory):
+    upload_factory(owner=user, filename="kept.txt")
+
+    html = browser.get(reverse("uploads:index"), {"q": "zzz"}, headers=HTMX).content.decode()
+
+    assert "No files match." in html
+
+
+def test_bulk_delete_without_confirmation_shows_a_page_and_deletes_nothing(s3, browser, user, upload_factory):
+    upload = upload_factory(owner=user, filename="keep-me.txt", status=Upload.Status.COMPLETE)
+
+    response = browser.post(reverse("uploads:delete_many"), {"ids": [upload.pk]})
+
+    assert "Delete 1 file?" in response.content.decode()
+    assert Upload.objects.filter(pk=upload.pk).exists()
+
+
+def test_bulk_delete_with_htmx_reports_and_refreshes_the_list(s3, browser, user, upload_factory):
+    uploads = [upload_factory(owner=user, status=Upload.Status.COMPLETE, body=b"x") for _ in range(2)]
+
+    response = browser.post(
+        reverse("uploads:delete_many"), {"ids": [u.pk for u in uploads], "confirmed": "true"}, headers=HTMX
+    )
+
+    assert "Deleted 2 files." in response.content.decode()
+    assert "uploads-changed" in json.loads(response["HX-Trigger"])
+    assert not Upload.objects.exists()
+
+
+def test_bulk_delete_ignores_ids_that_are_not_the_users(s3, browser, other_user, upload_factory):
+    theirs = upload_factory(owner=other_user, status=Upload.Status.COMPLETE)
+
+    browser.post(reverse("uploads:delete_many"), {"ids": [theirs.pk, "not-a-uuid"], "confirmed": "true"})
+
+    assert Upload.objects.filter(pk=theirs.pk).exists()
+
+
+def test_share_offers_lifetimes_up_to_the_setting(s3, browser, user, upload_factory, settings):
+    settings.UPLOADS_URL_MAX_EXPIRATION = 7 * 86400
+    upload = upload_factory(owner=user, status=Upload.Status.COMPLETE)
+
+    html = browser.get(reverse("uploads:share", args=[upload.pk]), headers=HTMX).content.decode()
+
+    for label in ("1 hour", "1 day", "7 days"):
+        assert label in html
+
+
+def test_share_refuses_a_lifetime_not_offered(s3, browser, user, upload_factory):
+    upload = upload_factory(owner=user, status=Upload.Status.COMPLETE)
+
+    html = browser.post(reverse("uploads:share", args=[upload.pk]), {"expires_in": "999999"}).content.decode()
+
+    assert "X-Amz-Signature" not in html
+    assert "Create link" in html
+
+
+def test_share_and_preview_are_only_for_the_owner(s3, browser, other_user, upload_factory):
+    theirs = upload_factory(owner=other_user, filename="cat.png", content_type="image/png", status="complete")
+
+    assert browser.get(reverse("uploads:share", args=[theirs.pk])).status_code == 404
+    assert browser.get(reverse("uploads:preview", args=[theirs.pk])).status_code == 404
+
+
+def test_preview_refuses_a_type_not_safe_inline(s3, browser, user, upload_factory):
+    upload = upload_factory(owner=user, filename="x.svg", content_type="image/svg+xml", status="complete")
+
+    assert browser.get(reverse("uploads:preview", args=[upload.pk])).status_code == 404

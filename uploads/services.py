@@ -18,7 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Max, Q
+from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 
 from .content import HEAD_BYTES, type_problem
@@ -416,12 +416,142 @@ def upload_page_start(page: int, page_size: int) -> int:
     return (page - 1) * page_size
 
 
-def upload_list(*, owner, status: str | None = None):
-    """Return `owner`'s uploads, newest first."""
-    uploads = Upload.objects.owned_by(owner)
+# Type families the list filters by: MIME patterns, matched as prefixes or whole types.
+TYPE_FAMILIES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "image": ("Images", ("image/",)),
+    "video": ("Video", ("video/",)),
+    "audio": ("Audio", ("audio/",)),
+    "document": (
+        "Documents",
+        (
+            "application/pdf",
+            "text/",
+            "application/msword",
+            "application/vnd.openxmlformats-officedocument.",
+            "application/vnd.oasis.opendocument.",
+            "application/vnd.ms-",
+            "application/rtf",
+            "application/json",
+        ),
+    ),
+    "archive": (
+        "Archives",
+        (
+            "application/zip",
+            "application/x-tar",
+            "application/gzip",
+            "application/x-gzip",
+            "application/x-7z-compressed",
+            "application/x-bzip2",
+            "application/x-xz",
+            "application/vnd.rar",
+            "application/x-rar-compressed",
+        ),
+    ),
+}
+OTHER_FAMILY = "other"
+# The list's sort orders; the second key keeps pages stable when the first ties.
+# Uploads without a size yet (pending) sort last either way.
+LIST_ORDERINGS: dict[str, tuple[Any, ...]] = {
+    "-created": ("-created_at", "-pk"),
+    "created": ("created_at", "pk"),
+    "name": ("original_filename", "-created_at"),
+    "-name": ("-original_filename", "-created_at"),
+    "-size": (F("size").desc(nulls_last=True), "-created_at"),
+    "size": (F("size").asc(nulls_last=True), "-created_at"),
+}
+
+
+def _is_prefix(pattern: str) -> bool:
+    return pattern.endswith(("/", ".", "-"))
+
+
+def _family_q(family: str) -> Q:
+    if family == OTHER_FAMILY:
+        return ~_any_family_q()
+    q = Q()
+    for pattern in TYPE_FAMILIES[family][1]:
+        q |= Q(content_type__startswith=pattern) if _is_prefix(pattern) else Q(content_type=pattern)
+    return q
+
+
+def _any_family_q() -> Q:
+    q = Q()
+    for family in TYPE_FAMILIES:
+        q |= _family_q(family)
+    return q
+
+
+def type_family(content_type: str) -> str:
+    """Return the family a type belongs to (a key of TYPE_FAMILIES, or "other")."""
+    for family, (_label, patterns) in TYPE_FAMILIES.items():
+        for pattern in patterns:
+            if content_type == pattern or (_is_prefix(pattern) and content_type.startswith(pattern)):
+                return family
+    return OTHER_FAMILY
+
+
+def upload_list(
+    *, owner=None, status: str | None = None, search: str = "", family: str = "", sort: str = "-created"
+):
+    """Return uploads (`owner`'s, when given) matching a name, status and type family, sorted."""
+    uploads = Upload.objects.all() if owner is None else Upload.objects.owned_by(owner)
     if status:
         uploads = uploads.filter(status=status)
-    return uploads.order_by("-created_at")
+    if search:
+        uploads = uploads.filter(original_filename__icontains=search)
+    if family:
+        uploads = uploads.filter(_family_q(family))
+    return uploads.order_by(*LIST_ORDERINGS.get(sort, LIST_ORDERINGS["-created"]))
+
+
+def upload_delete_many(*, upload_ids, owner=None) -> int:
+    """Delete uploads (`owner`'s only, when given) as `upload_delete` does, in S3 batches of 1000.
+
+    The records are marked deleting first; a record whose object S3 refused to delete (or all
+    of them, if S3 can't be reached) stays deleting, and cleanup finishes it. Return how many went.
+    """
+    uploads = Upload.objects.all() if owner is None else Upload.objects.owned_by(owner)
+    uploads = uploads.filter(pk__in=list(upload_ids))
+    keys = dict(uploads.values_list("pk", "file"))
+    if not keys:
+        return 0
+    Upload.objects.filter(pk__in=keys).update(status=Upload.Status.DELETING)
+    refused = set(S3Client().delete_many(keys.values()))  # StorageUnavailable leaves them deleting
+    done = [pk for pk, key in keys.items() if key not in refused]
+    Upload.objects.filter(pk__in=done).delete()
+    if refused:
+        raise StorageUnavailable(f"Storage refused to delete {len(refused)} of the files; try again later.")
+    return len(done)
+
+
+# Lifetimes a share link may have, before the cap of UPLOADS_URL_MAX_EXPIRATION.
+SHARE_LIFETIMES = ((3600, "1 hour"), (86400, "1 day"), (7 * 86400, "7 days"))
+
+
+def share_lifetimes() -> list[tuple[int, str]]:
+    """Return the share link lifetimes on offer: the usual ones, capped at the longest allowed."""
+    cap = settings.UPLOADS_URL_MAX_EXPIRATION
+    offered = [(seconds, label) for seconds, label in SHARE_LIFETIMES if seconds <= cap]
+    if cap not in (seconds for seconds, _label in offered) and len(offered) < len(SHARE_LIFETIMES):
+        offered.append((cap, _duration_label(cap)))
+    return offered
+
+
+def _duration_label(seconds: int) -> str:
+    for unit, name in ((86400, "day"), (3600, "hour"), (60, "minute")):
+        if seconds >= unit and seconds % unit == 0:
+            count = seconds // unit
+            return f"{count} {name}{'s' if count != 1 else ''}"
+    return f"{seconds} seconds"
+
+
+def upload_share_url(*, upload: Upload, expires_in: int) -> DownloadUrl:
+    """Return a link anyone may use until it expires (at most UPLOADS_URL_MAX_EXPIRATION).
+
+    It shows the file in the browser only if its type is inline-safe; else it downloads.
+    """
+    return upload_download_url(upload=upload, expires_in=min(expires_in, settings.UPLOADS_URL_MAX_EXPIRATION))
 
 
 def upload_list_version(*, owner) -> str:

@@ -5,29 +5,54 @@ Every view needs a signed-in user and reaches only that user's uploads.
 
 from __future__ import annotations
 
+import fnmatch
+from pathlib import PurePosixPath
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import reswap, retarget, trigger_client_event
 
 from . import services
 from .errors import UploadError, UploadNotFound
+from .forms import BulkDeleteForm, ListQueryForm, ShareForm
+from .validation import serves_inline
 
 PAGE_SIZE = 25
 UPLOADS_CHANGED = "uploads-changed"
 
 
-def _page(request: HttpRequest, page: int) -> dict:
+def _list_query(request: HttpRequest) -> ListQueryForm:
+    return ListQueryForm(request.GET)
+
+
+def _index_url(query_string: str) -> str:
+    return reverse("uploads:index") + (f"?{query_string}" if query_string else "")
+
+
+def _preview_kind(upload) -> str:
+    """How the preview dialog shows a complete file, or "" when it may not be shown inline."""
+    if upload.status != upload.Status.COMPLETE or not serves_inline(upload.content_type):
+        return ""
+    family = upload.content_type.split("/")[0]
+    return family if family in {"image", "video", "audio"} else "document"
+
+
+def _page(request: HttpRequest, filters: ListQueryForm) -> dict:
     """One page of the user's uploads with a download link and, for images, a thumbnail."""
+    query = filters.query()
+    page = query.pop("page")
     start = (page - 1) * PAGE_SIZE
     # One row more than shown tells whether a next page exists, without a COUNT query.
-    rows = list(services.upload_list(owner=request.user)[start : start + PAGE_SIZE + 1])
+    rows = list(services.upload_list(owner=request.user, **query)[start : start + PAGE_SIZE + 1])
     uploads = rows[:PAGE_SIZE]
+    now = timezone.now()
     for upload in uploads:
         # Signing is local computation: no request to S3 per row.
         upload.thumbnail_url = (
@@ -35,19 +60,26 @@ def _page(request: HttpRequest, page: int) -> dict:
             if upload.is_image and upload.status == upload.Status.COMPLETE
             else ""
         )
+        upload.preview_kind = _preview_kind(upload)
+        upload.family = services.type_family(upload.content_type)
+        upload.extension = PurePosixPath(upload.original_filename).suffix[1:5].upper()
+        upload.waiting = upload.status == upload.Status.PENDING and upload.expires_at > now
+    filtered = any(query[name] for name in ("search", "family", "status"))
     return {
         "uploads": uploads,
         "page": page,
-        "next_page": page + 1 if len(rows) > PAGE_SIZE else None,
+        "next_url": _index_url(filters.query_string(page=page + 1)) if len(rows) > PAGE_SIZE else "",
+        "list_url": _index_url(filters.query_string()),
+        "filtered": filtered,
         "version": services.upload_list_version(owner=request.user),
     }
 
 
-def _page_number(request: HttpRequest) -> int:
-    try:
-        return max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        return 1
+def _cors_origin_missing(request: HttpRequest) -> str:
+    """The site's own origin if the bucket's CORS settings leave it out (browsers then can't upload)."""
+    origin = request.build_absolute_uri("/").rstrip("/")
+    allowed = settings.UPLOADS_CORS_ORIGINS
+    return "" if any(fnmatch.fnmatchcase(origin, pattern) for pattern in allowed) else origin
 
 
 @login_required
@@ -56,19 +88,23 @@ def _page_number(request: HttpRequest) -> int:
 def index(request: HttpRequest) -> HttpResponse:
     """The page; to htmx only the list (a refresh) or, with ?page=N, the next rows to append."""
     # ?page=N is also where "Load more" leads without JavaScript: the full page shows that page.
-    page = _page_number(request)
+    filters = _list_query(request)
+    context = _page(request, filters)
     if request.htmx:
-        template = "uploads/partials/upload_rows.html" if page > 1 else "uploads/partials/upload_list.html"
-        return render(request, template, _page(request, page))
+        partial = "upload_rows.html" if context["page"] > 1 else "upload_list.html"
+        return render(request, f"uploads/partials/{partial}", context)
     form = services.form_upload_start(
         owner=request.user,
         finish_url=lambda token: request.build_absolute_uri(reverse("uploads:finish", args=[token])),
     )
-    context = {
+    context |= {
         "form": form,
+        "filters": filters,
         "max_size": settings.UPLOADS_MAX_FILE_SIZE,
         "accept": ",".join(t for t in settings.UPLOADS_ALLOWED_CONTENT_TYPES if t != "*/*"),
-        **_page(request, page),
+        "cors_origin_missing": _cors_origin_missing(request) if request.user.is_staff else "",
+        # What a pending row waits for, and when cleanup may settle it (cleanup.minimum_age()).
+        "presign_minutes": max(1, settings.UPLOADS_PRESIGN_EXPIRATION // 60),
     }
     return render(request, "uploads/index.html", context)
 
@@ -137,3 +173,81 @@ def delete(request: HttpRequest, upload_id) -> HttpResponse:
         return trigger_client_event(HttpResponse(), UPLOADS_CHANGED)
     messages.success(request, f"Deleted {name}.")
     return redirect("uploads:index")
+
+
+def _get_own(request: HttpRequest, upload_id):
+    try:
+        return services.upload_get(upload_id=upload_id, owner=request.user)
+    except UploadNotFound:
+        raise Http404("No such upload.") from None
+
+
+def _dialog(request: HttpRequest, partial: str, context: dict, *, title: str) -> HttpResponse:
+    """The partial alone for htmx (it fills the page's dialog), else a page of its own."""
+    if request.htmx:
+        return render(request, f"uploads/partials/{partial}", context)
+    return render(request, "uploads/dialog_page.html", {**context, "partial": partial, "title": title})
+
+
+@login_required
+@require_POST
+def delete_many(request: HttpRequest) -> HttpResponse:
+    """Delete the selected uploads at once; without JavaScript, a page asks to confirm first."""
+    form = BulkDeleteForm(request.POST)
+    ids = form.upload_ids()
+    if not ids:
+        return _message(request, "info", "Select the files to delete first.")
+    if not form.cleaned_data["confirmed"]:
+        uploads = services.upload_list(owner=request.user).filter(pk__in=ids)
+        return render(request, "uploads/confirm_delete.html", {"uploads": uploads})
+    try:
+        count = services.upload_delete_many(owner=request.user, upload_ids=ids)
+    except UploadError as e:
+        response = _message(request, "error", f"Could not delete every file: {e}")
+    else:
+        response = _message(request, "success", f"Deleted {count} file{'s' if count != 1 else ''}.")
+    return trigger_client_event(response, UPLOADS_CHANGED) if request.htmx else response
+
+
+def _message(request: HttpRequest, level: str, text: str) -> HttpResponse:
+    """A message: swapped into #messages for htmx; for a plain form, shown after a redirect."""
+    if request.htmx:
+        response = render(request, "uploads/partials/message.html", {"level": level, "text": text})
+        return reswap(retarget(response, "#messages"), "innerHTML")
+    getattr(messages, level)(request, text)
+    return redirect("uploads:index")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def share(request: HttpRequest, upload_id) -> HttpResponse:
+    """Ask how long a share link should last (GET), then make one (POST)."""
+    upload = _get_own(request, upload_id)
+    form = ShareForm(request.POST or None)
+    context = {
+        "upload": upload,
+        "form": form,
+        "inline": serves_inline(upload.content_type),
+        "max_label": services.share_lifetimes()[-1][1],
+    }
+    if form.is_valid():
+        try:
+            context["link"] = services.upload_share_url(
+                upload=upload, expires_in=form.cleaned_data["expires_in"]
+            )
+        except UploadError as e:
+            context["error"] = str(e)
+    return _dialog(request, "share_link.html", context, title=f"Share {upload.original_filename}")
+
+
+@login_required
+@require_GET
+def preview(request: HttpRequest, upload_id) -> HttpResponse:
+    """Show a file whose type is safe inline (images, PDF, audio, video, plain text)."""
+    upload = _get_own(request, upload_id)
+    kind = _preview_kind(upload)
+    if not kind:
+        raise Http404("This file can't be shown in the browser; download it instead.")
+    link = services.upload_download_url(upload=upload)
+    context = {"upload": upload, "kind": kind, "url": link.url}
+    return _dialog(request, "file_preview.html", context, title=upload.original_filename)

@@ -1,6 +1,8 @@
-// The uploader: takes over the upload form when JavaScript runs. It shows each file as a row
-// (progress, Cancel, the outcome in words) and leaves the protocol to UploadClient.uploadFile
-// (upload-client.js); once a file is settled the list refreshes through htmx ("uploads-changed").
+// The uploader: takes over the upload form when JavaScript runs. Files dropped on the page or
+// chosen with the button join a queue; each shows as a row cloned from the <template> (preview or
+// type, progress, speed, time left, Cancel; Retry and Remove once it failed), and the summary
+// above them counts the whole queue. The protocol is UploadClient.uploadFile's (upload-client.js);
+// once a file is settled the list refreshes through htmx ("uploads-changed") and its row folds away.
 // Without JavaScript the form still POSTs one file to S3 directly.
 (function () {
   "use strict";
@@ -8,10 +10,25 @@
   const form = document.querySelector("form[data-uploader]");
   if (!form || !window.UploadClient) return;
 
+  const card = document.getElementById("upload-card") || form;
   const input = form.querySelector("input[type=file]");
+  const queueBox = document.getElementById("queue");
   const transfers = document.getElementById("transfers");
   const template = document.getElementById("transfer-template");
   const announcer = document.getElementById("announcer");
+  const summary = {
+    title: document.getElementById("queue-title"),
+    stats: document.getElementById("queue-stats"),
+    progress: document.getElementById("queue-progress"),
+    cancelAll: document.getElementById("cancel-all"),
+  };
+
+  const PARALLEL = 3; // files sent at once; the rest wait their turn
+  // Types the browser draws itself: shown from a local object URL, nothing uploaded for it.
+  const PREVIEWABLE = new Set(["image/png", "image/jpeg", "image/gif", "image/webp", "image/avif", "image/bmp"]);
+  const NETWORK_HELP =
+    "Storage could not be reached. The connection may have dropped, or the bucket's CORS rules may not " +
+    "allow this site (the site's owner can fix that with manage.py configure_bucket).";
 
   document.documentElement.classList.add("js");
   input.multiple = true;
@@ -31,6 +48,11 @@
     return (form.dataset.retryDelays || "").split(",").filter(Boolean).map(Number);
   }
 
+  // How long a finished row stays before folding into the list (ms); a test may lengthen it.
+  function collapseDelay() {
+    return Number(form.dataset.collapseDelay || 1500);
+  }
+
   function announce(text) {
     announcer.textContent = text;
   }
@@ -46,27 +68,182 @@
     return unit === 0 ? `${value} bytes` : `${value.toFixed(1)} ${units[unit]}`;
   }
 
-  function transferRow(file) {
+  function formatDuration(seconds) {
+    if (!Number.isFinite(seconds)) return "";
+    if (seconds < 1) return "under a second";
+    if (seconds < 60) return `${Math.ceil(seconds)} s`;
+    if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
+    return `${Math.floor(seconds / 3600)} h ${Math.round((seconds % 3600) / 60)} min`;
+  }
+
+  // Speed over the last few seconds of progress events: steady, yet quick to follow a change.
+  const WINDOW_MS = 3000;
+  function speedOf(job) {
+    const samples = job.samples;
+    if (samples.length < 2) return 0;
+    const first = samples[0];
+    const last = samples[samples.length - 1];
+    const seconds = (last.at - first.at) / 1000;
+    return seconds > 0 ? (last.sent - first.sent) / seconds : 0;
+  }
+
+  // --- The queue ----------------------------------------------------------------------------
+
+  const jobs = []; // every row on screen, in the order added
+  let announcedAll = true;
+
+  function isActive(job) {
+    return job.state === "queued" || job.state === "sending" || job.state === "checking";
+  }
+
+  function updateSummary() {
+    queueBox.hidden = jobs.length === 0;
+    if (!jobs.length) return;
+    // Bytes count for the files that are going, or went: not the ones that failed or were cancelled.
+    const counted = jobs.filter((job) => isActive(job) || job.state === "done" || job.state === "pending");
+    const total = counted.reduce((sum, job) => sum + job.file.size, 0);
+    const sent = counted.reduce((sum, job) => sum + (isActive(job) ? job.sent : job.file.size), 0);
+    const done = jobs.filter((job) => job.state === "done").length;
+    const failed = jobs.filter((job) => job.state === "failed" || job.state === "cancelled").length;
+    const active = jobs.filter(isActive);
+    const speed = active.reduce((sum, job) => sum + speedOf(job), 0);
+    const percent = total ? Math.floor((sent / total) * 100) : 0;
+    summary.progress.value = percent;
+    summary.cancelAll.hidden = active.length === 0;
+    if (active.length) {
+      summary.title.textContent = `Uploading ${Math.min(done + 1, jobs.length)} of ${jobs.length}`;
+      const left = speed > 0 ? formatDuration((total - sent) / speed) : "";
+      summary.stats.textContent = [
+        `${percent}%`,
+        `${formatBytes(sent)} of ${formatBytes(total)}`,
+        speed > 0 ? `${formatBytes(speed)}/s` : "",
+        left ? `${left} left` : "",
+      ]
+        .filter(Boolean)
+        .join(" · ");
+      announcedAll = false;
+      return;
+    }
+    summary.title.textContent = `${done} of ${jobs.length} uploaded`;
+    summary.stats.textContent = failed ? `${failed} did not upload: see why below.` : "";
+    if (!announcedAll) {
+      announcedAll = true;
+      announce(failed ? `${done} of ${jobs.length} uploaded; ${failed} did not upload.` : `All ${done} uploaded.`);
+    }
+  }
+
+  function addJob(file) {
     const item = template.content.firstElementChild.cloneNode(true);
-    item.querySelector(".transfer-name").textContent = file.name;
-    item.querySelector("progress").setAttribute("aria-label", `Upload of ${file.name}`);
-    transfers.prepend(item);
-    const row = {
+    const job = {
+      file,
       item,
+      state: "queued",
+      sent: 0,
+      samples: [],
+      controller: null,
+      previewUrl: "",
       progress: item.querySelector("progress"),
       status: item.querySelector(".transfer-status"),
       cancel: item.querySelector(".transfer-cancel"),
-      show(text, state) {
-        row.status.textContent = text;
-        if (state) item.dataset.state = state;
-      },
-      finish(text, state) {
-        row.show(text, state);
-        row.cancel.remove();
-        announce(`${file.name}: ${text}`);
-      },
+      retry: item.querySelector(".transfer-retry"),
+      remove: item.querySelector(".transfer-remove"),
     };
-    return row;
+    item.querySelector(".transfer-name").textContent = file.name;
+    item.querySelector(".transfer-size").textContent = formatBytes(file.size);
+    job.progress.setAttribute("aria-label", `Upload of ${file.name}`);
+    job.cancel.setAttribute("aria-label", `Cancel ${file.name}`);
+    job.retry.setAttribute("aria-label", `Retry ${file.name}`);
+    job.remove.setAttribute("aria-label", `Remove ${file.name} from the queue`);
+    showPreview(job);
+    job.cancel.addEventListener("click", () => cancel(job));
+    job.retry.addEventListener("click", () => retry(job));
+    job.remove.addEventListener("click", () => removeJob(job, { focusNext: true }));
+    setState(job, "queued", "Waiting to start…");
+    jobs.push(job);
+    transfers.append(item);
+    return job;
+  }
+
+  function showPreview(job) {
+    const image = job.item.querySelector(".transfer-preview");
+    if (PREVIEWABLE.has(job.file.type)) {
+      job.previewUrl = URL.createObjectURL(job.file);
+      image.src = job.previewUrl;
+      image.hidden = false;
+      job.item.querySelector(".transfer-icon").classList.add("has-preview");
+    } else {
+      const dot = job.file.name.lastIndexOf(".");
+      job.item.querySelector(".file-ext").textContent = dot > 0 ? job.file.name.slice(dot + 1, dot + 5) : "";
+    }
+  }
+
+  function setState(job, state, text) {
+    job.state = state;
+    job.item.dataset.state = state;
+    job.status.textContent = text;
+    const settled = !isActive(job);
+    job.cancel.hidden = settled || state === "checking"; // the store has the file: the server decides
+    job.retry.hidden = !(state === "failed" || state === "cancelled") || job.final;
+    job.remove.hidden = !settled || state === "done";
+    updateSummary();
+  }
+
+  function removeJob(job, { focusNext = false } = {}) {
+    const index = jobs.indexOf(job);
+    if (index < 0) return;
+    jobs.splice(index, 1);
+    if (job.previewUrl) URL.revokeObjectURL(job.previewUrl);
+    job.item.remove();
+    if (focusNext) {
+      const next = jobs[index] || jobs[index - 1];
+      const target = next && [next.retry, next.cancel, next.remove].find((button) => !button.hidden);
+      (target || input).focus();
+    }
+    updateSummary();
+  }
+
+  // A finished row folds away: the list below now shows the file.
+  function collapse(job) {
+    setTimeout(() => {
+      if (job.state !== "done") return;
+      job.item.classList.add("collapsing");
+      setTimeout(() => removeJob(job), 300);
+    }, collapseDelay());
+  }
+
+  function cancel(job) {
+    if (job.controller) {
+      job.controller.abort();
+    } else if (job.state === "queued") {
+      settle(job, "cancelled", "Cancelled.");
+    }
+  }
+
+  function retry(job) {
+    job.sent = 0;
+    job.samples = [];
+    job.progress.value = 0;
+    setState(job, "queued", "Waiting to start…");
+    job.cancel.focus();
+    pump();
+  }
+
+  function settle(job, state, text) {
+    const hadFocus = job.item.contains(document.activeElement);
+    setState(job, state, text);
+    announce(`${job.file.name}: ${text}`);
+    if (hadFocus) {
+      const target = [job.retry, job.remove].find((button) => !button.hidden);
+      if (target) target.focus();
+    }
+  }
+
+  // --- Sending ------------------------------------------------------------------------------
+
+  function pump() {
+    const running = jobs.filter((job) => job.state === "sending" || job.state === "checking").length;
+    const waiting = jobs.filter((job) => job.state === "queued" && !job.controller);
+    waiting.slice(0, Math.max(0, PARALLEL - running)).forEach(send);
   }
 
   // What each UploadError reason leaves the row showing; any other is "failed".
@@ -93,16 +270,29 @@
     localStorage.setItem(SAVED, JSON.stringify(saved().filter((entry) => !sameFile(entry, file))));
   }
 
-  async function upload(file) {
-    const row = transferRow(file);
-    const controller = new AbortController();
-    row.cancel.addEventListener("click", () => controller.abort(), { once: true });
+  function describe(error) {
+    if (error.reason === "send_failed") return NETWORK_HELP;
+    if (error.reason === "not_signed" && !error.status) return "The server could not be reached; check your connection.";
+    return error.message; // the server's and the store's own words
+  }
+
+  async function send(job) {
+    const { file } = job;
     const maxSize = Number(form.dataset.maxSize);
+    job.final = false;
+    if (file.size > maxSize || file.size === 0) {
+      job.final = true; // a fresh policy would not change this
+      const why = file.size ? `The file is ${formatBytes(file.size)}; at most ${formatBytes(maxSize)} are allowed.` : "The file is empty.";
+      settle(job, "failed", why);
+      pump();
+      return;
+    }
+    const controller = new AbortController();
+    job.controller = controller;
+    setState(job, "sending", "Preparing…");
     let announced = 0;
     let resumable = false; // a broken connection leaves a multipart upload to resume
     try {
-      if (file.size > maxSize) throw new Error(`The file is ${formatBytes(file.size)}; at most ${formatBytes(maxSize)} are allowed.`);
-      if (file.size === 0) throw new Error("The file is empty.");
       const done = await UploadClient.uploadFile(file, {
         apiUrl: form.dataset.apiUrl,
         csrfToken: csrfToken(),
@@ -110,7 +300,7 @@
         retryDelays: retryDelays(),
         resumeId: saved().find((entry) => sameFile(entry, file))?.id,
         onStarted(direct) {
-          row.item.dataset.uploadId = direct.id;
+          job.item.dataset.uploadId = direct.id;
           if (direct.method === "multipart") {
             resumable = true;
             remember(file, direct.id);
@@ -119,60 +309,83 @@
           }
         },
         onStage(stage, detail) {
-          if (stage === "signing") row.show("Preparing…");
-          if (stage === "resuming") row.show("Resuming…");
-          if (stage === "checking") {
-            row.cancel.remove(); // the store has the file: from here on the server decides
-            row.show("Checking…", "checking");
+          if (stage === "sending") setState(job, "sending", "Sending…");
+          if (stage === "resuming") setState(job, "sending", "Resuming…");
+          if (stage === "checking") setState(job, "checking", "Checking…");
+          if (stage === "retrying") {
+            setState(job, "checking", `Checking… the server did not answer; trying again in ${detail.delay / 1000} s.`);
           }
-          if (stage === "retrying") row.show(`Checking… the server did not answer; trying again in ${detail.delay / 1000} s.`);
         },
         onProgress(sent, total) {
+          const now = performance.now();
+          job.sent = sent;
+          job.samples.push({ at: now, sent });
+          while (job.samples.length > 2 && now - job.samples[0].at > WINDOW_MS) job.samples.shift();
           const percent = Math.min(100, Math.round((sent / total) * 100));
-          row.item.dataset.sent = String(sent); // what the transfer reported, for the page's tests
-          row.progress.value = percent;
-          row.show(`${percent}% · ${formatBytes(sent)} of ${formatBytes(total)}`, "sending");
+          job.item.dataset.sent = String(sent); // what the transfer reported, for the page's tests
+          job.progress.value = percent;
+          const speed = speedOf(job);
+          const parts = [`${percent}%`, `${formatBytes(sent)} of ${formatBytes(total)}`];
+          if (speed > 0 && sent < total) parts.push(`${formatBytes(speed)}/s`, `${formatDuration((total - sent) / speed)} left`);
+          if (job.state !== "sending") job.state = "sending";
+          job.status.textContent = parts.join(" · ");
           if (percent >= announced + 25) {
             announced = percent - (percent % 25);
             announce(`${file.name}: ${announced}%`);
           }
+          updateSummary();
         },
       });
-      row.progress.value = 100;
-      row.finish(`Uploaded · ${formatBytes(done.size ?? file.size)}`, "done");
+      job.progress.value = 100;
+      settle(job, "done", `Uploaded · ${formatBytes(done.size ?? file.size)}`);
       forgetFile(file);
+      collapse(job);
     } catch (error) {
       if (!(resumable && (error.reason === "send_failed" || error.reason === "unchecked"))) forgetFile(file);
-      row.finish(error.message, STATE[error.reason] || "failed");
+      const state = STATE[error.reason] || "failed";
+      if (state === "pending") job.final = true; // stored: a retry would upload it twice
+      settle(job, state, describe(error));
     } finally {
+      job.controller = null;
       if (window.htmx) htmx.trigger(document.body, "uploads-changed");
+      pump();
     }
   }
 
-  function uploadAll(files) {
-    return Promise.all(Array.from(files).map(upload));
+  function enqueue(files) {
+    const list = Array.from(files);
+    if (!list.length) return;
+    // A new batch starts when nothing is left running: settled rows of the last one go.
+    if (!jobs.some(isActive)) jobs.filter((job) => job.state === "done").forEach((job) => removeJob(job));
+    list.forEach(addJob);
+    announce(`${list.length} file${list.length === 1 ? "" : "s"} added to the queue.`);
+    pump();
   }
+
+  summary.cancelAll.addEventListener("click", () => {
+    jobs.filter(isActive).forEach(cancel);
+    input.focus();
+  });
 
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    uploadAll(input.files);
+    enqueue(input.files);
     input.value = "";
   });
   input.addEventListener("change", () => {
-    if (!input.files.length) return;
-    uploadAll(input.files);
+    enqueue(input.files);
     input.value = "";
   });
 
-  // Drop files anywhere on the page: left to the browser, a drop outside the form would navigate
-  // away to the file. The form lights up while files are dragged over the page.
+  // Drop files anywhere on the page: left to the browser, a drop outside the card would navigate
+  // away to the file. The card lights up while files are dragged over the page.
   const carriesFiles = (event) => Array.from(event.dataTransfer?.types || []).includes("Files");
   let depth = 0; // dragenter/dragleave fire for every element crossed; count to know when it left
   document.addEventListener("dragenter", (event) => {
     if (!carriesFiles(event)) return;
     event.preventDefault();
     depth += 1;
-    form.classList.add("dragging");
+    card.classList.add("dragging");
   });
   document.addEventListener("dragover", (event) => {
     if (!carriesFiles(event)) return;
@@ -182,13 +395,13 @@
   document.addEventListener("dragleave", (event) => {
     if (!carriesFiles(event)) return;
     depth = Math.max(0, depth - 1);
-    if (depth === 0) form.classList.remove("dragging");
+    if (depth === 0) card.classList.remove("dragging");
   });
   document.addEventListener("drop", (event) => {
     if (!carriesFiles(event)) return;
     event.preventDefault();
     depth = 0;
-    form.classList.remove("dragging");
-    if (event.dataTransfer.files.length) uploadAll(event.dataTransfer.files);
+    card.classList.remove("dragging");
+    enqueue(event.dataTransfer.files);
   });
 })();

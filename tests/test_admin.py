@@ -1,0 +1,73 @@
+"""The Upload admin: filters, search, thumbnails, and deletes and checks that go through the services."""
+
+import pytest
+from django.urls import reverse
+
+from uploads.models import Upload
+
+CHANGELIST = "admin:uploads_upload_changelist"
+
+
+@pytest.fixture
+def admin(client, admin_user):
+    client.force_login(admin_user)
+    return client
+
+
+def test_it_filters_by_status_type_owner_and_date(s3, admin, user, upload_factory):
+    upload_factory(owner=user, filename="cat.png", content_type="image/png", status="complete")
+    upload_factory(owner=user, filename="notes.pdf")
+
+    html = admin.get(reverse(CHANGELIST), {"family": "image", "status__exact": "complete"}).content.decode()
+
+    assert "cat.png" in html
+    assert "notes.pdf" not in html
+    for filter_name in ("By status", "By type", "By owner", "By created at"):
+        assert filter_name in html
+
+
+def test_it_searches_names_and_keys(s3, admin, user, upload_factory):
+    wanted = upload_factory(owner=user, filename="quarterly.pdf")
+    upload_factory(owner=user, filename="other.pdf")
+
+    by_key = admin.get(reverse(CHANGELIST), {"q": wanted.key.split("/")[1]}).content.decode()
+
+    assert "quarterly.pdf" in by_key
+    assert "other.pdf" not in by_key
+
+
+def test_it_shows_a_thumbnail_only_for_a_complete_raster_image(s3, admin, user, upload_factory):
+    upload_factory(owner=user, filename="cat.png", content_type="image/png", status="complete")
+    upload_factory(owner=user, filename="logo.svg", content_type="image/svg+xml", status="complete")
+
+    html = admin.get(reverse(CHANGELIST)).content.decode()
+
+    assert html.count("X-Amz-Signature") == 1
+    assert "cat.png?" in html
+
+
+def test_delete_selected_deletes_the_objects_with_the_records(s3, admin, user, upload_factory):
+    uploads = [upload_factory(owner=user, status="complete", body=b"x") for _ in range(2)]
+
+    admin.post(
+        reverse(CHANGELIST),
+        {"action": "delete_selected", "_selected_action": [u.pk for u in uploads], "post": "yes"},
+    )
+
+    assert not Upload.objects.exists()
+    assert all(s3.head(u.key) is None for u in uploads)
+
+
+def test_checking_with_s3_completes_a_pending_upload_whose_file_arrived(s3, admin, user, upload_factory):
+    arrived = upload_factory(owner=user, filename="a.txt", content_type="text/plain", body=b"here")
+    missing = upload_factory(owner=user, filename="b.txt", content_type="text/plain")
+
+    response = admin.post(
+        reverse(CHANGELIST),
+        {"action": "check_with_storage", "_selected_action": [arrived.pk, missing.pk]},
+        follow=True,
+    )
+
+    assert Upload.objects.get(pk=arrived.pk).status == Upload.Status.COMPLETE
+    assert Upload.objects.get(pk=missing.pk).status == Upload.Status.PENDING
+    assert "1 completed, 1 object_missing" in response.content.decode()
