@@ -105,26 +105,10 @@ def start(
     config = data_dir / "s3-identities.json"
     config.write_text(json.dumps(_identities(access_key, secret_key)))
     ports = _internal_ports(data_dir, taken={s3_port})
-    # The admin UI's plugin worker dials admin.port + 10000 whatever admin.port.grpc says.
+    # mini always runs an admin server and a worker; the worker dials admin.port + 10000 whatever
+    # admin.port.grpc says.
     admin_port = _admin_port(taken={s3_port, *ports.values()})
-    args = [
-        str(weed_binary()),
-        "mini",
-        f"-dir={data_dir}",
-        f"-ip={HOST}",
-        f"-ip.bind={HOST}",
-        f"-s3.port={s3_port}",
-        f"-s3.config={config}",
-        f"-admin.port={admin_port}",
-        *(f"-{name}={port}" for name, port in ports.items()),
-        f"-s3.localSocket={data_dir / 's3.sock'}",
-        f"-filer.localSocket={data_dir / 'filer.sock'}",
-        "-s3.port.iceberg=0",
-        "-s3.port.lance=0",
-        "-webdav=false",
-        "-admin.ui=false",
-        "-master.telemetry=false",
-    ]
+    args = _weed_mini_args(data_dir, config, s3_port=s3_port, admin_port=admin_port, ports=ports)
     # SeaweedFS makes AWS_ACCESS_KEY_ID an admin: never hand it the caller's own credentials.
     env = {name: value for name, value in os.environ.items() if not name.startswith(("AWS_", "S3_"))}
     log_path = data_dir / "weed.log"
@@ -137,10 +121,7 @@ def start(
             env=env,
             preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         )
-    leftovers = (
-        Path(f"/tmp/seaweedfs-admin-grpc-{admin_port + 10000}.sock"),
-        Path(f"/tmp/seaweedfs-s3-grpc-{ports['s3.port.grpc']}.sock"),
-    )
+    leftovers = _grpc_sockets(ports, admin_port=admin_port)
     store = LocalStore(process, f"http://{HOST}:{s3_port}", access_key, secret_key, log_path, leftovers)
     try:
         _wait_until_up(store, timeout)
@@ -148,6 +129,36 @@ def start(
         store.stop()
         raise
     return store
+
+
+def _weed_mini_args(
+    data_dir: Path, config: Path, *, s3_port: int, admin_port: int, ports: dict[str, int]
+) -> list[str]:
+    return [
+        str(weed_binary()),
+        "mini",
+        f"-dir={data_dir}",
+        f"-ip={HOST}",
+        f"-ip.bind={HOST}",
+        f"-s3.port={s3_port}",
+        f"-s3.config={config}",
+        f"-admin.port={admin_port}",
+        *(f"-{name}={port}" for name, port in ports.items()),
+        f"-s3.localSocket={data_dir / 's3.sock'}",
+        f"-filer.localSocket={data_dir / 'filer.sock'}",
+        # Only what the uploads use: no Iceberg, Lance, WebDAV or admin UI, and no telemetry.
+        "-s3.port.iceberg=0",
+        "-s3.port.lance=0",
+        "-webdav=false",
+        "-admin.ui=false",
+        "-master.telemetry=false",
+    ]
+
+
+def _grpc_sockets(ports: dict[str, int], *, admin_port: int) -> tuple[Path, ...]:
+    grpc = {name.split(".")[0]: port for name, port in ports.items() if name.endswith(".grpc")}
+    grpc["admin"] = admin_port + 10000
+    return tuple(Path(f"/tmp/seaweedfs-{service}-grpc-{port}.sock") for service, port in grpc.items())
 
 
 def _die_with_parent() -> None:
