@@ -372,21 +372,31 @@ def test_the_form_upload_redirect_keeps_our_token(strict_s3, user):
 # --- The page in Chromium ------------------------------------------------------------------------
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Playwright's sync API runs an event loop in this thread; Django's ORM calls here are still sync.
+# Set for the whole run, as tests/test_browser.py does: set per test, PostgreSQL's test database
+# outlived the run ("being accessed by other users").
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
-@pytest.fixture
-def strict_chromium(strict_s3, live_server, monkeypatch):
-    """Chromium on the live server, whose bucket on SeaweedFS accepts POSTs from its origin."""
+@pytest.fixture(scope="module")
+def chromium():
     if not os.path.exists(CHROMIUM):
         pytest.skip("no Chromium (apt-get install -y chromium)")
     sync_api = pytest.importorskip("playwright.sync_api")
-    # Playwright's sync API runs an event loop in this thread; Django's ORM calls here are still sync.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    strict_s3.put_cors(services.bucket_settings(origins=[live_server.url])["cors"])
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         yield browser, sync_api.expect
         browser.close()
+
+
+@pytest.fixture
+def strict_chromium(chromium, strict_s3, live_server):
+    """Chromium on the live server, whose bucket on SeaweedFS accepts POSTs from its origin."""
+    strict_s3.put_cors(services.bucket_settings(origins=[live_server.url])["cors"])
+    yield chromium
+    browser, _ = chromium
+    for context in browser.contexts:
+        context.close()
 
 
 def sign_in(page, site: str, user) -> None:
