@@ -108,7 +108,8 @@ def main() -> int:
             return 1
         print(
             f"Embedded S3 (SeaweedFS) at {store.endpoint}, bucket 'uploads-dev', data in .data/s3 "
-            f"(kept between runs; stop and rm -rf .data/s3 to wipe it). Its log: .data/s3/weed.log"
+            "(kept between runs; to start afresh, stop and rm -rf .data/s3 db.sqlite3). "
+            "Its log: .data/s3/weed.log"
         )
 
     try:
