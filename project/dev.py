@@ -1,8 +1,8 @@
 """`make run`: the whole app on this machine, with an embedded S3 unless real S3 settings exist.
 
-Starts moto's S3 server on 127.0.0.1 (in memory: objects vanish when it stops), creates the
-bucket with its CORS rules, migrates, creates a development user and runs Django's server
-with DEBUG on. With AWS_STORAGE_BUCKET_NAME set it uses that bucket and changes none of its rules.
+Starts SeaweedFS on 127.0.0.1 with its data in .data/s3 (kept between runs), creates the bucket
+with its CORS rules, migrates, creates a development user and runs Django's server with DEBUG on.
+With AWS_STORAGE_BUCKET_NAME set it uses that bucket and changes none of its rules.
 Ctrl-C stops everything.
 
 `python -m project.dev manage <command> …` (`make manage ARGS="…"`) runs a management command
@@ -13,30 +13,47 @@ import os
 import signal
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import environ
 
+from project import localstore
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
+DATA_DIR = BASE_DIR / ".data" / "s3"
+ACCESS_KEY, SECRET_KEY = "local", "local-secret"
+# SeaweedFS has no public access block (501 NotImplemented) and its buckets are private anyway
+# (no anonymous identity); until configure_bucket skips it on such stores, that refusal is not fatal.
+NO_PUBLIC_ACCESS_BLOCK = "public access block (NotImplemented)"
 
 
 def manage(*args: str, env: dict[str, str]) -> None:
-    subprocess.run([sys.executable, str(BASE_DIR / "manage.py"), *args], env=env, check=True)
+    """Run a management command; of configure_bucket's refusals, SeaweedFS's known one only prints a note."""
+    command = [sys.executable, str(BASE_DIR / "manage.py"), *args]
+    if args[0] != "configure_bucket":
+        subprocess.run(command, env=env, check=True)
+        return
+    completed = subprocess.run(command, env=env, capture_output=True, text=True)
+    sys.stdout.write(completed.stdout)
+    if completed.returncode and NO_PUBLIC_ACCESS_BLOCK in completed.stderr:
+        print("SeaweedFS has no public access block; its buckets are private. CORS is set.")
+    elif completed.returncode:
+        sys.stderr.write(completed.stderr)
+        raise subprocess.CalledProcessError(completed.returncode, command)
 
 
-def wait_until_up(url: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
+def stop_group(process: subprocess.Popen) -> None:
+    """Stop a process and its children (SIGTERM, then SIGKILL after 10 s)."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
         try:
-            urllib.request.urlopen(url, timeout=1)
+            os.killpg(process.pid, sig)
+            process.wait(timeout=10)
             return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise SystemExit(f"The embedded S3 server did not start at {url}.") from None
-            time.sleep(0.2)
+        except ProcessLookupError:
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def _interrupt(signum, frame):
@@ -55,8 +72,8 @@ def dev_env() -> tuple[dict[str, str], str | None]:
     s3_port = os.environ.get("S3_PORT", "9000")
     env.update(
         AWS_S3_ENDPOINT_URL=f"http://{HOST}:{s3_port}",
-        AWS_ACCESS_KEY_ID="local",
-        AWS_SECRET_ACCESS_KEY="local-secret",
+        AWS_ACCESS_KEY_ID=ACCESS_KEY,
+        AWS_SECRET_ACCESS_KEY=SECRET_KEY,
         AWS_STORAGE_BUCKET_NAME="uploads-dev",
     )
     return env, s3_port
@@ -76,42 +93,46 @@ def main() -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     env, s3_port = dev_env()
     web_port = os.environ.get("PORT", "8000")
-    children: list[subprocess.Popen] = []
+    server: subprocess.Popen | None = None
+    store: localstore.LocalStore | None = None
 
     if s3_port is None:
         print(f"Using the bucket {env['AWS_STORAGE_BUCKET_NAME']!r} from your settings; no local S3.")
     else:
-        endpoint = env["AWS_S3_ENDPOINT_URL"]
-        children.append(
-            subprocess.Popen([sys.executable, "-m", "moto.server", "-H", HOST, "-p", s3_port], env=env)
+        try:
+            store = localstore.start(
+                data_dir=DATA_DIR, s3_port=int(s3_port), access_key=ACCESS_KEY, secret_key=SECRET_KEY
+            )
+        except localstore.LocalStoreError as e:
+            print(f"The embedded S3 did not start: {e}", file=sys.stderr)
+            return 1
+        print(
+            f"Embedded S3 (SeaweedFS) at {store.endpoint}, bucket 'uploads-dev', data in .data/s3 "
+            "(kept between runs; to start afresh, stop and rm -rf .data/s3 db.sqlite3). "
+            "Its log: .data/s3/weed.log"
         )
-        wait_until_up(f"{endpoint}/moto-api/")
-        print(f"Embedded S3 (moto) at {endpoint}, bucket 'uploads-dev' (in memory).")
 
     try:
         for command in setup_commands(embedded_s3=s3_port is not None):
             manage(*command, env=env)
         print(f"\n  Open http://{HOST}:{web_port}/ and sign in as dev / dev.  Ctrl-C stops everything.\n")
-        children.append(
-            subprocess.Popen(
-                [sys.executable, str(BASE_DIR / "manage.py"), "runserver", f"{HOST}:{web_port}"], env=env
-            )
+        # Its own process group: the autoreloader's child must stop with it, not outlive a kill.
+        server = subprocess.Popen(
+            [sys.executable, str(BASE_DIR / "manage.py"), "runserver", f"{HOST}:{web_port}"],
+            env=env,
+            process_group=0,
         )
-        children[-1].wait()
+        server.wait()
     except KeyboardInterrupt:
         pass
     except subprocess.CalledProcessError as e:
         print(f"Setup step failed: {' '.join(e.cmd[2:])}", file=sys.stderr)
         return 1
     finally:
-        for child in reversed(children):
-            if child.poll() is None:
-                child.send_signal(signal.SIGINT)
-        for child in children:
-            try:
-                child.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        if server is not None:
+            stop_group(server)
+        if store is not None:
+            store.stop()
     return 0
 
 

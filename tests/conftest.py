@@ -154,3 +154,42 @@ def post_to_s3():
         )
 
     return post
+
+
+# --- Strict store: SeaweedFS, which enforces what moto lets through (pytest -m strict) -----------
+# Self-contained but for pytest, uuid and S3Client imported above, so it moves as one piece.
+
+from project import localstore  # noqa: E402
+
+STRICT_KEY, STRICT_SECRET = "strict", "strict-secret"
+
+
+@pytest.fixture(scope="session")
+def seaweedfs(tmp_path_factory):
+    """SeaweedFS on free loopback ports, its data in a temporary folder, for the whole run."""
+    try:
+        store = localstore.start(
+            data_dir=tmp_path_factory.mktemp("seaweedfs"), access_key=STRICT_KEY, secret_key=STRICT_SECRET
+        )
+    except localstore.LocalStoreError as e:
+        # A failure, in CI and here alike, never a skip: a skipped strict tier reads as a passed one.
+        pytest.fail(f"The strict tests need SeaweedFS (make install): {e}", pytrace=False)
+    yield store
+    store.stop()
+
+
+@pytest.fixture
+def strict_s3(settings, seaweedfs):
+    """A fresh, empty bucket on SeaweedFS, with the settings pointing at it."""
+    settings.AWS_S3_ENDPOINT_URL = seaweedfs.endpoint
+    settings.AWS_S3_ADDRESSING_STYLE = "path"
+    settings.AWS_ACCESS_KEY_ID = STRICT_KEY
+    settings.AWS_SECRET_ACCESS_KEY = STRICT_SECRET
+    settings.AWS_STORAGE_BUCKET_NAME = f"strict-{uuid.uuid4().hex[:16]}"
+    # Reassigning STORAGES rebuilds default_storage (django-storages) from the settings above.
+    settings.STORAGES = {**settings.STORAGES}
+    client = S3Client()  # a boto3 client of its own: the cache is keyed on endpoint and keys
+    client.create_bucket()
+    yield client
+    # SeaweedFS deletes a bucket with its objects (-s3.allowDeleteBucketNotEmpty, on by default).
+    client.client.delete_bucket(Bucket=client.bucket_name)

@@ -1,5 +1,9 @@
 """`make run`'s launcher (project/dev.py): what it sets up, and what it leaves alone."""
 
+import subprocess
+
+import pytest
+
 from project import dev
 
 
@@ -33,3 +37,26 @@ def test_run_uses_your_bucket_and_starts_no_s3_when_one_is_set(monkeypatch):
 def test_run_configures_only_the_embedded_bucket():
     assert ["configure_bucket", "--create"] in dev.setup_commands(embedded_s3=True)
     assert not any(command[0] == "configure_bucket" for command in dev.setup_commands(embedded_s3=False))
+
+
+def refusing(stderr: str):
+    def run(command, **kwargs):
+        return subprocess.CompletedProcess(command, 1, stdout="", stderr=stderr)
+
+    return run
+
+
+def test_run_goes_on_when_seaweedfs_has_no_public_access_block(monkeypatch, capsys):
+    refusal = "CommandError: Storage refused to set the bucket's public access block (NotImplemented).\n"
+    monkeypatch.setattr(subprocess, "run", refusing(refusal))
+
+    dev.manage("configure_bucket", "--create", env={})
+
+    assert "no public access block" in capsys.readouterr().out
+
+
+def test_run_stops_when_configure_bucket_fails_otherwise(monkeypatch):
+    monkeypatch.setattr(subprocess, "run", refusing("CommandError: Storage refused to create the bucket.\n"))
+
+    with pytest.raises(subprocess.CalledProcessError):
+        dev.manage("configure_bucket", "--create", env={})

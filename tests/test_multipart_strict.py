@@ -93,9 +93,14 @@ def test_a_total_over_the_limit_is_refused_with_409_on_the_strict_store(started,
 
 
 def test_another_users_id_is_not_found_on_the_strict_store(started, bob_api):
-    for method, path in (("post", "parts"), ("get", "parts"), ("post", "sign"), ("post", "complete")):
-        response = getattr(bob_api, method)(
-            f"/api/uploads/{started['id']}/{path}", {}, content_type="application/json"
-        )
+    requests = (
+        ("post", "parts", {"part_numbers": [1]}),
+        ("get", "parts", None),
+        ("post", "sign", {"method": "PUT", "key": "k", "uploadId": "u", "partNumber": 1}),
+        ("post", "complete", None),
+    )
+    for method, path, payload in requests:
+        kwargs = {"data": payload, "content_type": "application/json"} if payload else {}
+        response = getattr(bob_api, method)(f"/api/uploads/{started['id']}/{path}", **kwargs)
         assert response.status_code == 404, (method, path)
     assert Upload.objects.get(pk=started["id"]).status == Upload.Status.PENDING

@@ -506,6 +506,16 @@ def test_finish_refuses_an_object_stored_with_another_type_than_the_policy_pinne
     assert list(s3.iter_objects(prefix=folder)) == []
 
 
+def test_finish_accepts_an_object_stored_with_the_type_its_name_gets(s3, user, put_object):
+    # SeaweedFS stores the file part's own type instead of the policy's octet-stream.
+    _, token, folder = sign_form(user)
+    put_object(folder + "photo.png", png(), "image/png")
+
+    upload = services.form_upload_finish(owner=user, token=token)
+
+    assert (upload.status, upload.content_type) == (Upload.Status.COMPLETE, "image/png")
+
+
 def test_finish_refuses_html_named_as_a_png(s3, user, put_object):
     _, token, folder = sign_form(user)
     put_object(folder + "photo.png", HTML, "application/octet-stream")

@@ -284,7 +284,10 @@ class S3Client(MultipartOperations):
                 Conditions=conditions,
                 ExpiresIn=expires_in,
             )
-        return PresignedUpload("POST", post["url"], post["fields"], {})
+        # A path-style bucket URL gets its slash, as virtual-host URLs have: SeaweedFS answers a
+        # preflight to `/bucket` (no slash) from its global CORS default, not the bucket's rules.
+        url = post["url"] if post["url"].endswith("/") else post["url"] + "/"
+        return PresignedUpload("POST", url, post["fields"], {})
 
     def presigned_put(
         self,

@@ -705,8 +705,10 @@ def _check_form_object(client: S3Client, listed: ObjectInfo, *, content_type: st
     problem = size_problem(size=info.size, max_size=settings.UPLOADS_MAX_FILE_SIZE)
     if problem is not None:
         raise problem
-    if info.content_type != FORM_CONTENT_TYPE:
-        # A store that ignored the policy's fields stored the type the page chose.
+    stored = info.content_type.split(";")[0].strip().lower()
+    if stored not in (FORM_CONTENT_TYPE, content_type):
+        # A store that ignored the policy's fields stored a type the browser chose. (SeaweedFS
+        # stores the file part's own type; that is harmless when it is the one we record.)
         raise ObjectTypeMismatch(
             f"The file was stored as {info.content_type or 'untyped'}, not {FORM_CONTENT_TYPE}."
         )
