@@ -290,9 +290,6 @@ def test_a_huge_or_bogus_page_number_is_a_422(s3, api, page):
     assert api.get("/api/uploads", {"page": page}).status_code == 422
 
 
-@pytest.mark.xfail(
-    strict=True, reason="views._page_number must clamp to services.MAX_PAGE (not this branch's file)"
-)
 def test_a_huge_page_number_on_the_page_is_not_a_500(s3, user):
     browser = Client(raise_request_exception=False)
     browser.force_login(user)

@@ -35,7 +35,10 @@ class ListQueryForm(forms.Form):
     type = forms.ChoiceField(required=False, choices=FAMILY_CHOICES)
     status = forms.ChoiceField(required=False, choices=STATUS_CHOICES)
     sort = forms.ChoiceField(required=False, choices=SORT_CHOICES, label="Sort by")
-    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    # Bounded: past MAX_PAGE a list's OFFSET would overflow the database's integers.
+    page = forms.IntegerField(
+        required=False, min_value=1, max_value=services.MAX_PAGE, widget=forms.HiddenInput
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, label_suffix="", **kwargs)

@@ -20,7 +20,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import reswap, retarget, trigger_client_event
 
 from . import services
-from .errors import UploadError, UploadNotFound
+from .errors import StorageUnavailable, UploadError, UploadNotFound
 from .forms import BulkDeleteForm, ListQueryForm, ShareForm
 from .validation import serves_inline
 
@@ -98,6 +98,7 @@ def index(request: HttpRequest) -> HttpResponse:
         finish_url=lambda token: request.build_absolute_uri(reverse("uploads:finish", args=[token])),
     )
     context |= {
+        "usage": services.upload_usage(owner=request.user),
         "form": form,
         "filters": filters,
         "max_size": settings.UPLOADS_MAX_FILE_SIZE,
@@ -127,6 +128,12 @@ def finish(request: HttpRequest, token: str = "") -> HttpResponse:
     """
     try:
         upload = services.form_upload_finish(owner=request.user, token=token or request.GET.get("token", ""))
+    except UploadNotFound as e:  # forged, malformed, expired, used, or someone else's
+        raise Http404(str(e)) from None
+    except StorageUnavailable as e:
+        # The file may well be stored: keep the user on this link, which stays valid, to retry.
+        context = {"message": str(e), "retry_url": request.get_full_path()}
+        return render(request, "uploads/finish_retry.html", context, status=503)
     except UploadError as e:
         messages.error(request, f"The upload did not complete: {e}")
     else:
