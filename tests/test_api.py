@@ -9,7 +9,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from tests.test_content import HTML
-from uploads import services
+from uploads import listing
 from uploads.models import ApiToken, Upload
 
 
@@ -346,7 +346,7 @@ def test_a_session_read_needs_no_csrf_token(s3, user):
 
 
 def test_an_unexpected_error_answers_500_without_a_traceback(s3, api):
-    with mock.patch.object(services, "upload_list", side_effect=RuntimeError("secret internals")):
+    with mock.patch.object(listing, "upload_list", side_effect=RuntimeError("secret internals")):
         response = api.get("/api/uploads")
 
     body = assert_error(response, 500, "internal_error")

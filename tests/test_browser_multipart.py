@@ -31,7 +31,9 @@ sync_api = pytest.importorskip("playwright.sync_api")
 
 @pytest.fixture
 def page(chromium):  # noqa: F811 (chromium: the imported fixture)
-    context = chromium.new_context(viewport={"width": 1100, "height": 800})
+    # These tests inject their own scripts (the Uppy bundle, polling predicates), which the page's
+    # Content-Security-Policy rightly refuses; test_browser.py runs the page itself under the CSP.
+    context = chromium.new_context(viewport={"width": 1100, "height": 800}, bypass_csp=True)
     yield context.new_page()
     context.close()
 

@@ -13,7 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.test_content import HTML, PE
-from uploads import services
+from uploads import form_uploads, services
 from uploads.errors import UploadNotFound
 from uploads.models import ApiToken, Upload
 from uploads.s3 import S3Client
@@ -329,7 +329,7 @@ def test_a_flood_of_presigns_is_stopped_by_the_pending_limit_and_the_rate(s3, ap
 def signed_form(user, put_object, body=b"plain text", name="notes.txt") -> str:
     """Sign the page's form, place the file as S3 would, and return the finish token."""
     tokens = []
-    form = services.form_upload_start(
+    form = form_uploads.form_upload_start(
         owner=user, finish_url=lambda token: tokens.append(token) or "http://testserver/"
     )
     put_object(form.fields["key"].replace("${filename}", name), body, "application/octet-stream")
@@ -340,20 +340,20 @@ def test_the_finish_token_replayed_by_another_user_records_nothing(s3, user, oth
     token = signed_form(user, put_object)
 
     with pytest.raises(UploadNotFound, match="belongs to someone else"):
-        services.form_upload_finish(owner=other_user, token=token)
+        form_uploads.form_upload_finish(owner=other_user, token=token)
 
     assert not Upload.objects.exists()
 
 
 def test_the_finish_token_replayed_after_delete_re_creates_nothing(s3, user, put_object):
     token = signed_form(user, put_object)
-    upload = services.form_upload_finish(owner=user, token=token)
-    assert services.form_upload_finish(owner=user, token=token) == upload  # a reload: the same upload
+    upload = form_uploads.form_upload_finish(owner=user, token=token)
+    assert form_uploads.form_upload_finish(owner=user, token=token) == upload  # a reload: the same upload
     services.upload_delete(upload=upload)
     S3Client().client.put_object(Bucket=S3Client().bucket_name, Key=upload.key, Body=b"again")
 
     with pytest.raises(UploadNotFound, match="already been used"):
-        services.form_upload_finish(owner=user, token=token)
+        form_uploads.form_upload_finish(owner=user, token=token)
 
     assert not Upload.objects.exists()
 
@@ -361,7 +361,7 @@ def test_the_finish_token_replayed_after_delete_re_creates_nothing(s3, user, put
 @pytest.mark.parametrize("token", ["", "forged", "a:b:c", "x" * 5000, signing.dumps({"id": 1, "owner": 1})])
 def test_a_forged_finish_token_is_not_found(db, user, token):
     with pytest.raises(UploadNotFound):
-        services.form_upload_finish(owner=user, token=token)
+        form_uploads.form_upload_finish(owner=user, token=token)
 
 
 # --- What the pages and the admin send ----------------------------------------------------------

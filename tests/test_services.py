@@ -5,7 +5,7 @@ import requests
 from django.core import signing
 
 from tests.test_content import HTML, PDF, PE, png
-from uploads import services
+from uploads import form_uploads, listing, quotas, services
 from uploads.content import HEAD_BYTES
 from uploads.errors import (
     ContentTypeNotAllowed,
@@ -459,7 +459,7 @@ def test_usage_counts_only_the_users_stored_and_pending_bytes_in_one_query(
     upload_factory(owner=other_user, status=Upload.Status.COMPLETE, size=1000)
 
     with django_assert_num_queries(1):
-        usage = services.upload_usage(owner=user)
+        usage = quotas.upload_usage(owner=user)
 
     assert (usage.bytes_used, usage.pending) == (15, 1)
 
@@ -469,7 +469,7 @@ def test_usage_counts_only_the_users_stored_and_pending_bytes_in_one_query(
 
 def sign_form(user):
     tokens = []
-    form = services.form_upload_start(
+    form = form_uploads.form_upload_start(
         owner=user, finish_url=lambda token: tokens.append(token) or "http://testserver/"
     )
     token = tokens[0]
@@ -489,7 +489,7 @@ def test_finish_records_one_object_and_deletes_every_other_in_the_folder(s3, use
     for name in ("a.txt", "b.txt", "nested/c.txt"):
         put_object(folder + name, b"text", "application/octet-stream")
 
-    upload = services.form_upload_finish(owner=user, token=token)
+    upload = form_uploads.form_upload_finish(owner=user, token=token)
 
     assert [obj.key for obj in s3.iter_objects(prefix=folder)] == [upload.key]
     assert Upload.objects.count() == 1
@@ -500,7 +500,7 @@ def test_finish_refuses_an_object_stored_with_another_type_than_the_policy_pinne
     put_object(folder + "photo.png", png(), "text/html")
 
     with pytest.raises(ObjectTypeMismatch, match="stored as text/html"):
-        services.form_upload_finish(owner=user, token=token)
+        form_uploads.form_upload_finish(owner=user, token=token)
 
     assert not Upload.objects.exists()
     assert list(s3.iter_objects(prefix=folder)) == []
@@ -511,7 +511,7 @@ def test_finish_accepts_an_object_stored_with_the_type_its_name_gets(s3, user, p
     _, token, folder = sign_form(user)
     put_object(folder + "photo.png", png(), "image/png")
 
-    upload = services.form_upload_finish(owner=user, token=token)
+    upload = form_uploads.form_upload_finish(owner=user, token=token)
 
     assert (upload.status, upload.content_type) == (Upload.Status.COMPLETE, "image/png")
 
@@ -521,7 +521,7 @@ def test_finish_refuses_html_named_as_a_png(s3, user, put_object):
     put_object(folder + "photo.png", HTML, "application/octet-stream")
 
     with pytest.raises(ObjectTypeMismatch):
-        services.form_upload_finish(owner=user, token=token)
+        form_uploads.form_upload_finish(owner=user, token=token)
 
     assert not Upload.objects.exists()
 
@@ -532,7 +532,7 @@ def test_finish_refuses_a_file_over_the_byte_quota(s3, user, put_object, setting
     put_object(folder + "notes.txt", b"four", "application/octet-stream")
 
     with pytest.raises(QuotaExceeded):
-        services.form_upload_finish(owner=user, token=token)
+        form_uploads.form_upload_finish(owner=user, token=token)
 
     assert list(s3.iter_objects(prefix=folder)) == []
 
@@ -540,11 +540,11 @@ def test_finish_refuses_a_file_over_the_byte_quota(s3, user, put_object, setting
 def test_a_finish_token_replayed_after_delete_records_nothing(s3, user, put_object):
     _, token, folder = sign_form(user)
     put_object(folder + "a.txt", b"text", "application/octet-stream")
-    services.upload_delete(upload=services.form_upload_finish(owner=user, token=token))
+    services.upload_delete(upload=form_uploads.form_upload_finish(owner=user, token=token))
     put_object(folder + "again.txt", b"text", "application/octet-stream")  # the policy still lives
 
     with pytest.raises(UploadNotFound, match="already been used"):
-        services.form_upload_finish(owner=user, token=token)
+        form_uploads.form_upload_finish(owner=user, token=token)
 
     assert not Upload.objects.exists()
     assert UsedFormToken.objects.count() == 1
@@ -555,18 +555,18 @@ def test_a_finish_token_replayed_after_delete_records_nothing(s3, user, put_obje
     [{"id": "../../other", "owner": 1}, {"owner": 1}, ["id"], "id", {"id": None, "owner": 1}],
 )
 def test_a_malformed_signed_token_is_not_found(db, user, payload):
-    token = signing.dumps(payload, salt=services.FORM_TOKEN_SALT)
+    token = signing.dumps(payload, salt=form_uploads.FORM_TOKEN_SALT)
 
     with pytest.raises(UploadNotFound):
-        services.form_upload_finish(owner=user, token=token)
+        form_uploads.form_upload_finish(owner=user, token=token)
 
 
 def test_a_forged_token_for_an_existing_upload_is_not_found(s3, user, other_user, upload_factory):
     theirs = upload_factory(owner=other_user, status=Upload.Status.COMPLETE, body=b"secret")
-    token = signing.dumps({"id": str(theirs.pk), "owner": user.pk}, salt=services.FORM_TOKEN_SALT)
+    token = signing.dumps({"id": str(theirs.pk), "owner": user.pk}, salt=form_uploads.FORM_TOKEN_SALT)
 
     with pytest.raises(UploadNotFound):
-        services.form_upload_finish(owner=user, token=token)
+        form_uploads.form_upload_finish(owner=user, token=token)
 
     assert Upload.objects.get(pk=theirs.pk).owner == other_user
     assert s3.head(theirs.key) is not None
@@ -575,7 +575,7 @@ def test_a_forged_token_for_an_existing_upload_is_not_found(s3, user, other_user
 def test_the_form_folder_follows_from_the_signed_id(s3, user):
     _, token, folder = sign_form(user)
 
-    assert folder == upload_folder(signing.loads(token, salt=services.FORM_TOKEN_SALT)["id"])
+    assert folder == upload_folder(signing.loads(token, salt=form_uploads.FORM_TOKEN_SALT)["id"])
 
 
 # --- The list: search, filters, sort; bulk delete; share links ----------------------------------
@@ -585,7 +585,7 @@ def test_the_list_finds_uploads_by_part_of_their_name_in_any_case(db, upload_fac
     upload_factory(owner=user, filename="Holiday-Photo.png")
     upload_factory(owner=user, filename="taxes.pdf")
 
-    found = services.upload_list(owner=user, search="photo")
+    found = listing.upload_list(owner=user, search="photo")
 
     assert [u.original_filename for u in found] == ["Holiday-Photo.png"]
 
@@ -609,7 +609,7 @@ def test_the_list_filters_by_type_family(db, upload_factory, user, family, expec
     ]:
         upload_factory(owner=user, filename=name, content_type=content_type)
 
-    found = services.upload_list(owner=user, family=family, sort="name")
+    found = listing.upload_list(owner=user, family=family, sort="name")
 
     assert [u.original_filename for u in found] == expected
 
@@ -619,8 +619,8 @@ def test_the_list_sorts_by_size_with_pending_uploads_last(db, upload_factory, us
     upload_factory(owner=user, filename="pending")
     upload_factory(owner=user, filename="big", size=99, status=Upload.Status.COMPLETE)
 
-    largest = [u.original_filename for u in services.upload_list(owner=user, sort="-size")]
-    smallest = [u.original_filename for u in services.upload_list(owner=user, sort="size")]
+    largest = [u.original_filename for u in listing.upload_list(owner=user, sort="-size")]
+    smallest = [u.original_filename for u in listing.upload_list(owner=user, sort="size")]
 
     assert largest == ["big", "small", "pending"]
     assert smallest == ["small", "big", "pending"]

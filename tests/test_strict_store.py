@@ -16,7 +16,7 @@ import requests
 from django.core.management import call_command
 from django.utils import timezone
 
-from uploads import bucket, services, shortcuts
+from uploads import bucket, form_uploads, services, shortcuts
 from uploads.cleanup import CleanupRun
 from uploads.models import Upload
 from uploads.validation import object_key, upload_folder, uploads_root
@@ -338,7 +338,7 @@ def test_a_presigned_put_refuses_another_content_length(strict_s3, user, setting
 
 
 def form_post(s3, user, body=BODY):
-    form = services.form_upload_start(
+    form = form_uploads.form_upload_start(
         owner=user, finish_url=lambda token: f"http://testserver/uploads/finish/{token}/"
     )
     files = {"file": ("plain.txt", body, "text/plain")}

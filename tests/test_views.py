@@ -10,7 +10,7 @@ import pytest
 import requests
 from django.urls import reverse
 
-from uploads import services
+from uploads import listing
 from uploads.models import Upload
 from uploads.validation import object_key, uploads_root
 
@@ -209,7 +209,7 @@ def test_the_list_query_count_does_not_grow_with_rows(
 
 def test_the_poller_answers_204_while_nothing_changed(s3, browser, user, upload_factory):
     upload_factory(owner=user)
-    version = services.upload_list_version(owner=user)
+    version = listing.upload_list_version(owner=user)
 
     response = browser.get(reverse("uploads:changes"), {"version": version}, headers=HTMX)
 
@@ -217,7 +217,7 @@ def test_the_poller_answers_204_while_nothing_changed(s3, browser, user, upload_
 
 
 def test_the_poller_asks_for_a_refresh_when_an_upload_appeared(s3, browser, user, upload_factory):
-    version = services.upload_list_version(owner=user)
+    version = listing.upload_list_version(owner=user)
     upload_factory(owner=user)
 
     response = browser.get(reverse("uploads:changes"), {"version": version}, headers=HTMX)
@@ -227,7 +227,7 @@ def test_the_poller_asks_for_a_refresh_when_an_upload_appeared(s3, browser, user
 
 
 def test_the_poller_ignores_other_users_uploads(s3, browser, user, other_user, upload_factory):
-    version = services.upload_list_version(owner=user)
+    version = listing.upload_list_version(owner=user)
     upload_factory(owner=other_user)
 
     response = browser.get(reverse("uploads:changes"), {"version": version}, headers=HTMX)

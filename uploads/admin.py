@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
-from . import services
+from . import listing, services
 from .errors import UploadError
 from .models import ApiToken, Upload
 
@@ -11,13 +11,13 @@ class TypeFamilyFilter(admin.SimpleListFilter):
     parameter_name = "family"
 
     def lookups(self, request, model_admin):
-        families = [(key, label) for key, (label, _patterns) in services.TYPE_FAMILIES.items()]
-        return [*families, (services.OTHER_FAMILY, "Other")]
+        families = [(key, label) for key, (label, _patterns) in listing.TYPE_FAMILIES.items()]
+        return [*families, (listing.OTHER_FAMILY, "Other")]
 
     def queryset(self, request, queryset):
         if not self.value():
             return queryset
-        return queryset.filter(pk__in=services.upload_list(family=self.value()).values("pk"))
+        return queryset.filter(pk__in=listing.upload_list(family=self.value()).values("pk"))
 
 
 @admin.register(Upload)

@@ -11,7 +11,7 @@ from uuid import UUID
 from django.http import HttpRequest, JsonResponse
 from ninja import Query, Router, Status
 
-from . import errors, multipart, services
+from . import errors, listing, multipart, services
 from .auth import UserRateThrottle
 from .schemas import (
     DirectUploadOut,
@@ -107,8 +107,8 @@ def complete_upload(request, upload_id: UUID):
 
 @router.get("", response={200: UploadPageOut, **ERRORS}, summary="List your uploads")
 def list_uploads(request, filters: Query[ListFilters]):
-    start = services.upload_page_start(filters.page, filters.page_size)
-    uploads = services.upload_list(owner=request.auth, status=filters.status)
+    start = listing.upload_page_start(filters.page, filters.page_size)
+    uploads = listing.upload_list(owner=request.auth, status=filters.status)
     return {
         "items": list(uploads[start : start + filters.page_size]),
         "count": uploads.count(),

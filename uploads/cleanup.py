@@ -21,9 +21,10 @@ from django.db.models.functions import Collate
 from django.utils import timezone
 
 from .errors import InvalidCleanupOption, ObjectMissing, StorageUnavailable
+from .form_uploads import FORM_TOKEN_MAX_AGE
 from .models import Upload
 from .s3 import DELETE_BATCH_SIZE, ObjectInfo, S3Client
-from .services import FORM_TOKEN_MAX_AGE, content_problem
+from .services import content_problem
 from .validation import object_problem, uploads_root
 
 _CHANGED = object()  # a verdict: the object changed between its HEAD and its content check

@@ -7,7 +7,7 @@ import uuid
 from django import forms
 from django.utils.http import urlencode
 
-from . import services
+from . import listing, services
 from .models import Upload
 
 SORT_CHOICES = [
@@ -20,8 +20,8 @@ SORT_CHOICES = [
 ]
 FAMILY_CHOICES = [
     ("", "All types"),
-    *((key, label) for key, (label, _patterns) in services.TYPE_FAMILIES.items()),
-    (services.OTHER_FAMILY, "Other"),
+    *((key, label) for key, (label, _patterns) in listing.TYPE_FAMILIES.items()),
+    (listing.OTHER_FAMILY, "Other"),
 ]
 STATUS_CHOICES = [("", "Any status"), *Upload.Status.choices]
 
@@ -37,7 +37,7 @@ class ListQueryForm(forms.Form):
     sort = forms.ChoiceField(required=False, choices=SORT_CHOICES, label="Sort by")
     # Bounded: past MAX_PAGE a list's OFFSET would overflow the database's integers.
     page = forms.IntegerField(
-        required=False, min_value=1, max_value=services.MAX_PAGE, widget=forms.HiddenInput
+        required=False, min_value=1, max_value=listing.MAX_PAGE, widget=forms.HiddenInput
     )
 
     def __init__(self, *args, **kwargs):

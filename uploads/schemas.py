@@ -9,8 +9,8 @@ from uuid import UUID
 from ninja import Field, Schema
 from pydantic import StrictInt
 
+from .listing import MAX_PAGE
 from .models import Upload
-from .services import MAX_PAGE
 
 MAX_PAGE_SIZE = 100
 StatusName = Literal["pending", "complete", "failed", "deleting"]

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import reswap, retarget, trigger_client_event
 
-from . import services
+from . import form_uploads, listing, quotas, services
 from .errors import StorageUnavailable, UploadError, UploadNotFound
 from .forms import BulkDeleteForm, ListQueryForm, ShareForm
 from .validation import serves_inline
@@ -50,7 +50,7 @@ def _page(request: HttpRequest, filters: ListQueryForm) -> dict:
     page = query.pop("page")
     start = (page - 1) * PAGE_SIZE
     # One row more than shown tells whether a next page exists, without a COUNT query.
-    rows = list(services.upload_list(owner=request.user, **query)[start : start + PAGE_SIZE + 1])
+    rows = list(listing.upload_list(owner=request.user, **query)[start : start + PAGE_SIZE + 1])
     uploads = rows[:PAGE_SIZE]
     now = timezone.now()
     for upload in uploads:
@@ -61,7 +61,7 @@ def _page(request: HttpRequest, filters: ListQueryForm) -> dict:
             else ""
         )
         upload.preview_kind = _preview_kind(upload)
-        upload.family = services.type_family(upload.content_type)
+        upload.family = listing.type_family(upload.content_type)
         upload.extension = PurePosixPath(upload.original_filename).suffix[1:5].upper()
         upload.waiting = upload.status == upload.Status.PENDING and upload.expires_at > now
     filtered = any(query[name] for name in ("search", "family", "status"))
@@ -71,7 +71,7 @@ def _page(request: HttpRequest, filters: ListQueryForm) -> dict:
         "next_url": _index_url(filters.query_string(page=page + 1)) if len(rows) > PAGE_SIZE else "",
         "list_url": _index_url(filters.query_string()),
         "filtered": filtered,
-        "version": services.upload_list_version(owner=request.user),
+        "version": listing.upload_list_version(owner=request.user),
     }
 
 
@@ -93,12 +93,12 @@ def index(request: HttpRequest) -> HttpResponse:
     if request.htmx:
         partial = "upload_rows.html" if context["page"] > 1 else "upload_list.html"
         return render(request, f"uploads/partials/{partial}", context)
-    form = services.form_upload_start(
+    form = form_uploads.form_upload_start(
         owner=request.user,
         finish_url=lambda token: request.build_absolute_uri(reverse("uploads:finish", args=[token])),
     )
     context |= {
-        "usage": services.upload_usage(owner=request.user),
+        "usage": quotas.upload_usage(owner=request.user),
         "form": form,
         "filters": filters,
         "max_size": settings.UPLOADS_MAX_FILE_SIZE,
@@ -114,7 +114,7 @@ def index(request: HttpRequest) -> HttpResponse:
 @require_GET
 def list_changes(request: HttpRequest) -> HttpResponse:
     """Polled by the page: 204 while the list is unchanged, else ask the page to reload it."""
-    if request.GET.get("version") == services.upload_list_version(owner=request.user):
+    if request.GET.get("version") == listing.upload_list_version(owner=request.user):
         return HttpResponse(status=204)
     return trigger_client_event(HttpResponse(), UPLOADS_CHANGED)
 
@@ -127,7 +127,9 @@ def finish(request: HttpRequest, token: str = "") -> HttpResponse:
     The token comes in the path; links signed before it moved there carry it as ?token=.
     """
     try:
-        upload = services.form_upload_finish(owner=request.user, token=token or request.GET.get("token", ""))
+        upload = form_uploads.form_upload_finish(
+            owner=request.user, token=token or request.GET.get("token", "")
+        )
     except UploadNotFound as e:  # forged, malformed, expired, used, or someone else's
         raise Http404(str(e)) from None
     except StorageUnavailable as e:
@@ -205,7 +207,7 @@ def delete_many(request: HttpRequest) -> HttpResponse:
     if not ids:
         return _message(request, "info", "Select the files to delete first.")
     if not form.cleaned_data["confirmed"]:
-        uploads = services.upload_list(owner=request.user).filter(pk__in=ids)
+        uploads = listing.upload_list(owner=request.user).filter(pk__in=ids)
         return render(request, "uploads/confirm_delete.html", {"uploads": uploads})
     try:
         count = services.upload_delete_many(owner=request.user, upload_ids=ids)
