@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.browser import sign_in
 from uploads import services
 from uploads.errors import ObjectTypeMismatch, StorageUnavailable
 from uploads.models import Upload
@@ -51,14 +52,6 @@ def site(s3, live_server, user):
         ]
     )
     return live_server.url
-
-
-def sign_in(page, site: str, user) -> None:
-    page.goto(f"{site}/accounts/login/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill("correct-horse-battery")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{site}/")
 
 
 def screenshot(page, name: str) -> None:

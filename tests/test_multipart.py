@@ -29,9 +29,8 @@ def body() -> bytes:
     return os.urandom(SIZE)
 
 
-@pytest.fixture
-def started(s3, api, small_parts):
-    """A multipart upload of SIZE bytes started through the API: its JSON answer."""
+def start_multipart(api) -> dict:
+    """Start a multipart upload of SIZE bytes through the API; return its JSON answer."""
     response = api.post(
         "/api/uploads",
         {"filename": "video.mp4", "content_type": "video/mp4", "size": SIZE},
@@ -39,6 +38,11 @@ def started(s3, api, small_parts):
     )
     assert response.status_code == 201, response.content
     return response.json()
+
+
+@pytest.fixture
+def started(s3, api, small_parts):
+    return start_multipart(api)
 
 
 def send_parts(api, started, body: bytes, numbers=None) -> None:

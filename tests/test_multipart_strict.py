@@ -11,7 +11,14 @@ import os
 import pytest
 import requests
 
-from tests.test_multipart import MIB, SIZE, open_multipart_uploads, send_parts, upload_part_directly
+from tests.test_multipart import (
+    MIB,
+    SIZE,
+    open_multipart_uploads,
+    send_parts,
+    start_multipart,
+    upload_part_directly,
+)
 from uploads.models import Upload
 
 pytestmark = pytest.mark.strict
@@ -37,13 +44,7 @@ def body() -> bytes:
 
 @pytest.fixture
 def started(store, api):
-    response = api.post(
-        "/api/uploads",
-        {"filename": "video.mp4", "content_type": "video/mp4", "size": SIZE},
-        content_type="application/json",
-    )
-    assert response.status_code == 201, response.content
-    return response.json()
+    return start_multipart(api)
 
 
 def test_a_three_part_upload_completes_and_downloads_byte_identical_on_the_strict_store(started, api, body):

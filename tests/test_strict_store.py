@@ -16,6 +16,7 @@ import requests
 from django.core.management import call_command
 from django.utils import timezone
 
+from tests.browser import sign_in
 from uploads import bucket, form_uploads, services, shortcuts
 from uploads.cleanup import CleanupRun
 from uploads.models import Upload
@@ -389,15 +390,6 @@ def strict_chromium(chromium, strict_s3, live_server):
     browser, _ = chromium
     for context in browser.contexts:
         context.close()
-
-
-def sign_in(page, site: str, user) -> None:
-    # As tests/test_browser.py signs in; that module skips itself whole without Playwright.
-    page.goto(f"{site}/accounts/login/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill("correct-horse-battery")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{site}/")
 
 
 @pytest.mark.browser
