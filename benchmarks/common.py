@@ -127,6 +127,18 @@ def moto_server() -> Iterator[str]:
 
 
 @contextmanager
+def seaweedfs(data_dir: Path, *, access_key: str, secret_key: str) -> Iterator[str]:
+    """SeaweedFS (the embedded store of `make run`) on a free port; yields its endpoint URL."""
+    from project import localstore
+
+    store = localstore.start(data_dir=data_dir, access_key=access_key, secret_key=secret_key)
+    try:
+        yield store.endpoint
+    finally:
+        store.stop()
+
+
+@contextmanager
 def gunicorn(*, env: dict[str, str], workers: int, threads: int = 1) -> Iterator[str]:
     """The project under gunicorn on a free port; yields the site's URL."""
     site = f"http://{HOST}:{free_port()}"

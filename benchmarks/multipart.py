@@ -1,6 +1,6 @@
 """Multipart: a 1 GiB file through the page's multipart uploader in headless Chromium (parts of
 8 MiB, 4 at a time), against `boto3.upload_file` with the same part size and concurrency (what
-`aws s3 cp` does), both to moto's S3 server (the embedded store of `make run`).
+`aws s3 cp` does), both to SeaweedFS (the embedded store of `make run`, on disk).
 
 Figures: each side's throughput (median of ROUNDS), their ratio (target: the page reaches 90% of
 boto3), and the request-body bytes Django received (target: only the small JSON bodies). With
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import requests
 
-from benchmarks.common import gunicorn, moto_server, save, setup_django
+from benchmarks.common import gunicorn, save, seaweedfs, setup_django
 from benchmarks.datapath import CHROMIUM, CHROMIUM_ARGS, PASSWORD
 
 MIB = 2**20
@@ -94,7 +94,9 @@ def run() -> dict:
     from playwright.sync_api import sync_playwright
 
     big_gib = int(os.environ.get("MULTIPART_BENCH_BIG_GIB", "0"))
-    with moto_server() as endpoint, tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, seaweedfs(
+        Path(tmp) / "s3", access_key="bench", secret_key="bench-secret"
+    ) as endpoint:
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "benchmarks.settings",
@@ -151,7 +153,7 @@ def run() -> dict:
         "part_mib": PART_SIZE / MIB,
         "concurrency": CONCURRENCY,
         "rounds": ROUNDS,
-        "store": "moto server",
+        "store": "SeaweedFS",
         "page_seconds": [round(s, 2) for s in page_seconds],
         "boto3_seconds": [round(s, 2) for s in boto3_seconds],
         "page_mib_s": round(mib / page_s, 1),

@@ -15,7 +15,7 @@ from uploads import cleanup as cleanup_module
 from uploads.cleanup import CleanupRun
 from uploads.errors import InvalidCleanupOption
 from uploads.models import Upload
-from uploads.validation import object_key, uploads_root
+from uploads.validation import object_key, upload_folder, uploads_root
 
 DAY = timedelta(days=1)
 LATER = timedelta(days=2)  # every object is past a day's grace
@@ -419,3 +419,50 @@ def test_a_stale_upload_whose_content_contradicts_its_type_fails_and_its_file_go
 
     assert Upload.objects.get(pk=upload.pk).status == Upload.Status.FAILED
     assert s3.head(upload.key) is None
+
+
+# --- Form uploads whose finish met an outage --------------------------------------------------
+
+
+def unfinished_form_upload(user, put_object=None, *, age=2 * DAY):
+    """The pending placeholder a finish leaves when the store is down, and maybe its file."""
+    upload_id = uuid.uuid4()
+    folder = upload_folder(upload_id)
+    if put_object:
+        put_object(folder + "notes.txt", b"plain words", "application/octet-stream")
+    created = timezone.now() - age
+    return Upload.objects.create(
+        id=upload_id,
+        owner=user,
+        file=folder + "${filename}",
+        original_filename="Form upload",
+        content_type="application/octet-stream",
+        max_size=1024,
+        created_at=created,
+        expires_at=created,
+    )
+
+
+def test_cleanup_records_the_file_of_a_form_upload_whose_finish_met_an_outage(s3, user, put_object):
+    upload = unfinished_form_upload(user, put_object)
+
+    run()
+
+    upload.refresh_from_db()
+    assert (upload.status, upload.original_filename, upload.size) == (Upload.Status.COMPLETE, "notes.txt", 11)
+
+
+def test_cleanup_fails_a_form_upload_whose_file_never_arrived(s3, user):
+    upload = unfinished_form_upload(user)
+
+    run()
+
+    assert Upload.objects.get(pk=upload.pk).status == Upload.Status.FAILED
+
+
+def test_the_orphan_sweep_spares_the_file_of_an_unfinished_form_upload(s3, user, put_object):
+    upload = unfinished_form_upload(user, put_object, age=timedelta(0))
+
+    sweep()
+
+    assert s3.head(upload.key.replace("${filename}", "notes.txt")) is not None

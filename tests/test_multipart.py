@@ -6,12 +6,14 @@ file of 11 MiB goes in 3 parts.
 
 import hashlib
 import os
+import uuid
 
 import pytest
 import requests
 
 from uploads import multipart
 from uploads.models import Upload
+from uploads.validation import object_key
 
 MIB = 1024 * 1024
 SIZE = 11 * MIB  # parts of 5, 5 and 1 MiB
@@ -279,7 +281,7 @@ def test_the_first_upload_id_a_client_presents_is_kept_once_the_store_lists_it(c
 
 
 def test_an_upload_id_the_store_does_not_list_for_the_key_is_refused(client_started, api, s3):
-    other = s3.create_multipart_upload(key="uploads/elsewhere/video.mp4", content_type="video/mp4")
+    other = s3.create_multipart_upload(key=object_key(uuid.uuid4(), "video.mp4"), content_type="video/mp4")
 
     response = sign(
         api, client_started, method="PUT", key=client_started["key"], uploadId=other, partNumber=1
@@ -300,7 +302,9 @@ def test_another_upload_id_than_the_servers_is_refused(started, api, s3):
 def test_requests_on_another_key_are_refused_with_403(started, api):
     upload_id = Upload.objects.get(pk=started["id"]).multipart_upload_id
 
-    response = sign(api, started, method="PUT", key="uploads/other/key.bin", uploadId=upload_id, partNumber=1)
+    response = sign(
+        api, started, method="PUT", key=object_key(uuid.uuid4(), "key.bin"), uploadId=upload_id, partNumber=1
+    )
 
     assert_error(response, 403, "sign_refused")
 

@@ -683,3 +683,24 @@ def test_share_lifetimes_offer_the_longest_link_once(settings):
     settings.UPLOADS_URL_MAX_EXPIRATION = 86400
 
     assert services.share_lifetimes() == [(3600, "1 hour"), (86400, "1 day")]
+
+
+def test_finish_during_an_outage_leaves_a_pending_record_and_a_retry_records_the_file(
+    s3, user, put_object, settings
+):
+    _, token, folder = sign_form(user)
+    put_object(folder + "notes.txt", b"plain words", "application/octet-stream")
+    endpoint, settings.AWS_S3_ENDPOINT_URL = settings.AWS_S3_ENDPOINT_URL, "http://127.0.0.1:9"
+    with pytest.raises(StorageUnavailable):
+        form_uploads.form_upload_finish(owner=user, token=token)
+    pending = Upload.objects.get()
+    settings.AWS_S3_ENDPOINT_URL = endpoint
+
+    upload = form_uploads.form_upload_finish(owner=user, token=token)
+
+    assert pending.status == Upload.Status.PENDING
+    assert (upload.pk, upload.status, upload.key) == (
+        pending.pk,
+        Upload.Status.COMPLETE,
+        folder + "notes.txt",
+    )

@@ -21,7 +21,7 @@ from django.db.models.functions import Collate
 from django.utils import timezone
 
 from .errors import InvalidCleanupOption, ObjectMissing, StorageUnavailable
-from .form_uploads import FORM_TOKEN_MAX_AGE
+from .form_uploads import FORM_TOKEN_MAX_AGE, PLACEHOLDER_SUFFIX, form_upload_settle, placeholder_key
 from .models import Upload
 from .s3 import DELETE_BATCH_SIZE, ObjectInfo, S3Client
 from .services import content_problem
@@ -129,6 +129,12 @@ class CleanupRun:
         skip (`skip_locked` on PostgreSQL), so two runs never process the same upload.
         """
         stale = Upload.objects.pending_since(self.now - self.older_than).order_by("created_at")
+        try:
+            self._settle_form_uploads(stale.filter(file__endswith=PLACEHOLDER_SUFFIX))
+        except StorageUnavailable as e:
+            self.report.errors.append(str(e))
+            return
+        stale = stale.exclude(file__endswith=PLACEHOLDER_SUFFIX)
         stale_ids = stale.values_list("pk", flat=True).iterator(chunk_size=STALE_BATCH_SIZE * 5)
         done = 0
         with ThreadPoolExecutor(max_workers=HEAD_CONCURRENCY) as pool:
@@ -182,6 +188,18 @@ class CleanupRun:
         self.report.completed += settled_completed
         self.report.failed += len(settled_failed)
         self.report.skipped += len(upload_ids) - settled_completed - len(settled_failed)
+
+    def _settle_form_uploads(self, placeholders) -> None:
+        """Record the file of each form upload whose finish met an outage, or fail it (rare: one by one)."""
+        for upload in placeholders.select_related("owner").iterator():
+            if self.dry_run:
+                self.report.completed += 1
+                continue
+            settled = form_upload_settle(upload=upload)
+            if settled.status == Upload.Status.COMPLETE:
+                self.report.completed += 1
+            else:
+                self.report.failed += 1
 
     def _examine(self, row) -> tuple[ObjectInfo | None, object]:
         """What complete would decide for this row: HEAD, the upload's rules, then its content."""
@@ -335,7 +353,11 @@ class CleanupRun:
                 old = [obj.key for obj in page if obj.last_modified and obj.last_modified < cutoff]
                 kept = Upload.objects.filter(file__in=old).exclude(status=Upload.Status.FAILED)
                 known = set(kept.values_list("file", flat=True))
-                orphans += [key for key in old if key not in known]
+                # A form upload whose finish met an outage: its file is recorded later, not swept.
+                placeholders = {placeholder_key(key) for key in old}
+                waiting = Upload.objects.filter(file__in=placeholders, status=Upload.Status.PENDING)
+                known |= set(waiting.values_list("file", flat=True))
+                orphans += [key for key in old if not {key, placeholder_key(key)} & known]
                 while len(orphans) >= DELETE_BATCH_SIZE:
                     self._delete_orphans(orphans[:DELETE_BATCH_SIZE])
                     orphans = orphans[DELETE_BATCH_SIZE:]

@@ -18,7 +18,16 @@ from django.core import signing
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .errors import ObjectMissing, ObjectTypeMismatch, UploadError, UploadNotFound
+from .errors import (
+    ContentTypeNotAllowed,
+    ObjectInvalid,
+    ObjectMissing,
+    ObjectTypeMismatch,
+    QuotaExceeded,
+    StorageUnavailable,
+    UploadError,
+    UploadNotFound,
+)
 from .models import Upload, UsedFormToken
 from .quotas import require_room
 from .s3 import ObjectInfo, S3Client
@@ -105,9 +114,75 @@ def form_upload_finish(*, owner, token: str) -> Upload:
         if existing is not None and existing.status != Upload.Status.DELETING:
             return existing  # the page was reloaded: finishing twice is harmless
         raise UploadNotFound("This upload link has already been used.")
-    if Upload.objects.filter(pk=upload_id).exists():
+    placeholder = Upload.objects.filter(pk=upload_id).first()
+    if placeholder is not None and not _is_placeholder(placeholder, owner=owner):
         raise UploadNotFound("This upload link is not valid.")  # an id no form of ours signed
+    try:
+        return _record(upload_id, owner=owner, placeholder=placeholder)
+    except StorageUnavailable:
+        if placeholder is None:
+            _leave_placeholder(upload_id, owner=owner)
+        raise
 
+
+def form_upload_settle(*, upload: Upload) -> Upload:
+    """Finish the form upload an outage interrupted (for cleanup): record its file, or fail it."""
+    try:
+        return _record(upload.pk, owner=upload.owner, placeholder=upload)
+    except (ObjectMissing, ObjectInvalid, ContentTypeNotAllowed, QuotaExceeded):
+        Upload.objects.filter(pk=upload.pk, status=Upload.Status.PENDING).update(status=Upload.Status.FAILED)
+        upload.status = Upload.Status.FAILED
+        return upload
+
+
+# The key a form upload's record holds while its file is not recorded yet (an outage at finish).
+PLACEHOLDER_SUFFIX = "/" + FILENAME_VARIABLE
+
+
+def is_unfinished_form_upload(key: str) -> bool:
+    """Whether a record's key is the placeholder of a form upload whose file is not recorded yet."""
+    return key.endswith(PLACEHOLDER_SUFFIX)
+
+
+def placeholder_key(key: str) -> str:
+    """The placeholder key of the folder an object is in."""
+    return key.rsplit("/", 1)[0] + PLACEHOLDER_SUFFIX
+
+
+def _leave_placeholder(upload_id: uuid.UUID, *, owner) -> None:
+    """Remember a form upload whose finish met a store outage, so its file is recorded later.
+
+    The finish page is the one place that knows whose upload a folder is; a retry of its link,
+    or cleanup (`form_upload_settle`), records the file then, and the orphan sweep spares it.
+    """
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            Upload.objects.create(
+                id=upload_id,
+                owner=owner,
+                file=upload_folder(upload_id) + FILENAME_VARIABLE,
+                original_filename="Form upload",
+                content_type=FORM_CONTENT_TYPE,
+                max_size=settings.UPLOADS_MAX_FILE_SIZE,
+                status=Upload.Status.PENDING,
+                created_at=now,
+                expires_at=now + timedelta(seconds=FORM_TOKEN_MAX_AGE),
+            )
+    except IntegrityError:
+        pass  # a concurrent finish left it first
+
+
+def _is_placeholder(upload: Upload, *, owner) -> bool:
+    return (
+        upload.owner_id == owner.pk
+        and upload.status == Upload.Status.PENDING
+        and is_unfinished_form_upload(upload.key)
+    )
+
+
+def _record(upload_id: uuid.UUID, *, owner, placeholder: Upload | None) -> Upload:
+    """Check the one file in the upload's folder and record it complete (the token is used up)."""
     client = S3Client()
     info = _keep_one_object(client, upload_folder(upload_id))
     name = info.key.rsplit("/", 1)[-1]
@@ -122,23 +197,26 @@ def form_upload_finish(*, owner, token: str) -> Upload:
         client.delete(info.key)
         raise
     now = timezone.now()
+    fields = {
+        "file": info.key,
+        "original_filename": display_name,
+        "content_type": content_type,
+        "max_size": settings.UPLOADS_MAX_FILE_SIZE,
+        "size": info.size,
+        "etag": info.etag,
+        "status": Upload.Status.COMPLETE,
+        "completed_at": now,
+        "expires_at": now,
+    }
     try:
         with transaction.atomic():
             UsedFormToken.objects.create(upload_id=upload_id, owner=owner, used_at=now)
-            upload = Upload.objects.create(
-                id=upload_id,
-                owner=owner,
-                file=info.key,
-                original_filename=display_name,
-                content_type=content_type,
-                max_size=settings.UPLOADS_MAX_FILE_SIZE,
-                size=info.size,
-                etag=info.etag,
-                status=Upload.Status.COMPLETE,
-                created_at=now,
-                completed_at=now,
-                expires_at=now,
-            )
+            if placeholder is None:
+                upload = Upload.objects.create(id=upload_id, owner=owner, created_at=now, **fields)
+            elif Upload.objects.filter(pk=upload_id, status=Upload.Status.PENDING).update(**fields):
+                upload = Upload.objects.get(pk=upload_id)
+            else:
+                raise IntegrityError("settled meanwhile")
     except IntegrityError:  # a concurrent finish of the same token won
         winner = Upload.objects.owned_by(owner).filter(pk=upload_id).first()
         if winner is None:
