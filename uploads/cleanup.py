@@ -9,19 +9,18 @@ touch an upload whose browser may still be sending it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import F, Q
-from django.db.models.functions import Collate
+from django.db import transaction
 from django.utils import timezone
 
+from ._sweeps import HEAD_CONCURRENCY, BucketSweeps, pages
 from .errors import InvalidCleanupOption, ObjectMissing, StorageUnavailable
-from .form_uploads import FORM_TOKEN_MAX_AGE, PLACEHOLDER_SUFFIX, form_upload_settle, placeholder_key
+from .form_uploads import FORM_TOKEN_MAX_AGE, PLACEHOLDER_SUFFIX, form_upload_settle
 from .models import Upload
 from .s3 import DELETE_BATCH_SIZE, ObjectInfo, S3Client
 from .services import content_problem
@@ -36,7 +35,6 @@ Progress = Callable[[str, int], None]
 # Stale uploads are settled a batch at a time: one transaction and two UPDATEs per batch, and the
 # batch's HEAD requests in parallel (each is a network round trip; boto3 clients are thread-safe).
 STALE_BATCH_SIZE = 100
-HEAD_CONCURRENCY = 8
 
 
 @dataclass
@@ -83,7 +81,7 @@ def minimum_grace() -> timedelta:
 
 
 @dataclass
-class CleanupRun:
+class CleanupRun(BucketSweeps):
     """One cleanup: its options, its S3 client and its report. `run()` does every step asked for."""
 
     older_than: timedelta = timedelta(hours=24)
@@ -138,7 +136,7 @@ class CleanupRun:
         stale_ids = stale.values_list("pk", flat=True).iterator(chunk_size=STALE_BATCH_SIZE * 5)
         done = 0
         with ThreadPoolExecutor(max_workers=HEAD_CONCURRENCY) as pool:
-            for batch in _pages(stale_ids, size=STALE_BATCH_SIZE):
+            for batch in pages(stale_ids, size=STALE_BATCH_SIZE):
                 try:
                     self._settle_batch(pool, batch)
                 except StorageUnavailable as e:
@@ -244,7 +242,7 @@ class CleanupRun:
         Deleting is idempotent, so racing the request that started it does no harm.
         """
         deleting = Upload.objects.filter(status=Upload.Status.DELETING).values_list("pk", "file")
-        for batch in _pages(deleting.iterator(chunk_size=DELETE_BATCH_SIZE), size=DELETE_BATCH_SIZE):
+        for batch in pages(deleting.iterator(chunk_size=DELETE_BATCH_SIZE), size=DELETE_BATCH_SIZE):
             if self.dry_run:
                 self.report.deletes_finished += len(batch)
                 continue
@@ -257,69 +255,6 @@ class CleanupRun:
             done = [pk for pk, key in batch if key not in refused]
             Upload.objects.filter(pk__in=done, status=Upload.Status.DELETING).delete()
             self.report.deletes_finished += len(done)
-
-    # --- Complete uploads whose object is gone or was replaced ------------------------------
-
-    def verify_complete(self) -> None:
-        """Mark failed the complete uploads whose object is gone; report those whose object changed.
-
-        What a user should see (the one place this is decided): a file whose object is gone stays
-        in their list marked failed, rather than a download link that answers 404 or a file that
-        silently vanishes; they can delete the record. A replaced object (its ETag is not the one
-        recorded at complete) is reported and logged, and left alone: it is still a file.
-
-        A merge of two streams in the same (byte) order, so memory stays constant: the complete
-        records under the uploads root, and S3's listing of that root, a page (1000 keys) at a
-        time. Only uploads completed before the run started are checked: their object was there
-        before the listing began. A key the listing lacks is HEADed before its record is touched.
-        """
-        records = (
-            Upload.objects.filter(status=Upload.Status.COMPLETE, file__startswith=uploads_root())
-            .filter(Q(completed_at__lt=self.now) | Q(completed_at__isnull=True))
-            .order_by(_byte_order("file"))
-            .values_list("pk", "file", "etag")
-        )
-        gone: list[tuple] = []
-        checked = 0
-        pool = ThreadPoolExecutor(max_workers=HEAD_CONCURRENCY)
-        try:
-            listing = iter(self.client.iter_objects(prefix=uploads_root()))
-            listed = next(listing, None)
-            for pk, key, etag in records.iterator(chunk_size=DELETE_BATCH_SIZE):
-                while listed is not None and listed.key < key:
-                    listed = next(listing, None)
-                if listed is None or listed.key != key:
-                    gone.append((pk, key))
-                elif etag and listed.etag and listed.etag != etag:
-                    logger.warning("The object of upload %s was replaced since it completed: %s", pk, key)
-                    self.report.replaced += 1
-                checked += 1
-                if len(gone) == STALE_BATCH_SIZE:
-                    self._fail_gone(pool, gone)
-                    gone = []
-                if checked % STALE_BATCH_SIZE == 0:
-                    self._progress("complete uploads verified", checked)
-            if gone:
-                self._fail_gone(pool, gone)
-        except StorageUnavailable as e:
-            self.report.errors.append(str(e))
-        finally:
-            pool.shutdown()
-
-    def _fail_gone(self, pool: ThreadPoolExecutor, candidates: list[tuple]) -> None:
-        infos = list(pool.map(lambda candidate: self.client.head(candidate[1]), candidates))
-        gone = [(pk, key) for (pk, key), info in zip(candidates, infos, strict=True) if info is None]
-        for pk, key in gone:
-            logger.warning("The object of complete upload %s is gone: %s", pk, key)
-        if not self.dry_run:
-            ids = [pk for pk, _ in gone]
-            # Conditional: an upload being deleted meanwhile is not brought back as failed.
-            changed = Upload.objects.filter(pk__in=ids, status=Upload.Status.COMPLETE).update(
-                status=Upload.Status.FAILED
-            )
-            self.report.gone += changed
-        else:
-            self.report.gone += len(gone)
 
     # --- Multipart uploads -------------------------------------------------------------------
 
@@ -335,63 +270,9 @@ class CleanupRun:
         except StorageUnavailable as e:
             self.report.errors.append(str(e))
 
-    # --- Orphans -----------------------------------------------------------------------------
-
-    def delete_orphans(self) -> None:
-        """Delete objects under the uploads root older than the grace with no record, or a failed one.
-
-        The grace period protects files in flight (a form upload is recorded only after S3 has it).
-        A failed upload's object broke the rules, or never arrived whole: its record stays, for
-        its owner to see, but the object goes. Listing and record lookups go a page (1000 keys)
-        at a time, deletes 1000 keys a request.
-        """
-        cutoff = self.now - self.grace
-        orphans: list[str] = []
-        seen = 0
-        try:
-            for page in _pages(self.client.iter_objects(prefix=uploads_root()), size=DELETE_BATCH_SIZE):
-                old = [obj.key for obj in page if obj.last_modified and obj.last_modified < cutoff]
-                kept = Upload.objects.filter(file__in=old).exclude(status=Upload.Status.FAILED)
-                known = set(kept.values_list("file", flat=True))
-                # A form upload whose finish met an outage: its file is recorded later, not swept.
-                placeholders = {placeholder_key(key) for key in old}
-                waiting = Upload.objects.filter(file__in=placeholders, status=Upload.Status.PENDING)
-                known |= set(waiting.values_list("file", flat=True))
-                orphans += [key for key in old if not {key, placeholder_key(key)} & known]
-                while len(orphans) >= DELETE_BATCH_SIZE:
-                    self._delete_orphans(orphans[:DELETE_BATCH_SIZE])
-                    orphans = orphans[DELETE_BATCH_SIZE:]
-                seen += len(page)
-                self._progress("objects checked", seen)
-            if orphans:
-                self._delete_orphans(orphans)
-        except StorageUnavailable as e:
-            self.report.errors.append(str(e))
-
-    def _delete_orphans(self, keys: list[str]) -> None:
-        refused = [] if self.dry_run else self.client.delete_many(keys)
-        self.report.orphans_deleted += len(keys) - len(refused)
-        self._refused(refused)
-
     def _refused(self, keys: list[str]) -> None:
         self.report.errors += [f"S3 refused to delete {key}" for key in keys]
 
     def _progress(self, what: str, count: int) -> None:
         if self.progress:
             self.progress(what, count)
-
-
-def _byte_order(field_name: str):
-    """Order a text column by bytes, as S3 lists keys (PostgreSQL's default collation doesn't)."""
-    return Collate(field_name, "C") if connection.vendor == "postgresql" else F(field_name)
-
-
-def _pages(items: Iterable, *, size: int):
-    page: list = []
-    for item in items:
-        page.append(item)
-        if len(page) == size:
-            yield page
-            page = []
-    if page:
-        yield page
