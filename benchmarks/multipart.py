@@ -94,9 +94,10 @@ def run() -> dict:
     from playwright.sync_api import sync_playwright
 
     big_gib = int(os.environ.get("MULTIPART_BENCH_BIG_GIB", "0"))
-    with tempfile.TemporaryDirectory() as tmp, seaweedfs(
-        Path(tmp) / "s3", access_key="bench", secret_key="bench-secret"
-    ) as endpoint:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        seaweedfs(Path(tmp) / "s3", access_key="bench", secret_key="bench-secret") as endpoint,
+    ):
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "benchmarks.settings",

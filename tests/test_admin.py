@@ -71,3 +71,20 @@ def test_checking_with_s3_completes_a_pending_upload_whose_file_arrived(s3, admi
     assert Upload.objects.get(pk=arrived.pk).status == Upload.Status.COMPLETE
     assert Upload.objects.get(pk=missing.pk).status == Upload.Status.PENDING
     assert "1 completed, 1 object_missing" in response.content.decode()
+
+
+def test_checking_with_s3_fails_a_complete_upload_whose_file_is_gone(s3, admin, user, upload_factory):
+    intact = upload_factory(owner=user, status=Upload.Status.COMPLETE, body=b"still here")
+    intact.etag = s3.head(intact.key).etag
+    intact.save()
+    gone = upload_factory(owner=user, status=Upload.Status.COMPLETE)
+
+    response = admin.post(
+        reverse(CHANGELIST),
+        {"action": "check_with_storage", "_selected_action": [intact.pk, gone.pk]},
+        follow=True,
+    )
+
+    assert Upload.objects.get(pk=gone.pk).status == Upload.Status.FAILED
+    assert Upload.objects.get(pk=intact.pk).status == Upload.Status.COMPLETE
+    assert "1 gone, 1 intact" in response.content.decode()

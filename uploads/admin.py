@@ -59,21 +59,24 @@ class UploadAdmin(admin.ModelAdmin):
         except UploadError as e:
             messages.error(request, f"Some files could not be deleted: {e}")
 
-    @admin.action(description="Check pending uploads with S3 again")
+    @admin.action(description="Check with S3 again (pending: complete or fail; complete: still there?)")
     def check_with_storage(self, request, queryset):
         outcomes: dict[str, int] = {}
-        for upload in queryset.filter(status=Upload.Status.PENDING):
+        for upload in queryset.filter(status__in=[Upload.Status.PENDING, Upload.Status.COMPLETE]):
             try:
-                services.upload_complete(upload=upload)
-                outcome = "completed"
+                if upload.status == Upload.Status.COMPLETE:
+                    outcome = services.upload_verify(upload=upload)
+                else:
+                    services.upload_complete(upload=upload)
+                    outcome = "completed"
             except UploadError as e:
                 outcome = e.code
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
-        skipped = queryset.exclude(status=Upload.Status.PENDING).count()
         summary = (
-            ", ".join(f"{count} {outcome}" for outcome, count in sorted(outcomes.items())) or "none pending"
+            ", ".join(f"{count} {outcome}" for outcome, count in sorted(outcomes.items()))
+            or "nothing to check"
         )
-        messages.info(request, f"Checked with S3: {summary}; {skipped} already settled, left as they were.")
+        messages.info(request, f"Checked with S3: {summary}.")
 
 
 @admin.register(ApiToken)

@@ -239,6 +239,19 @@ def content_problem(
     return type_problem(declared=content_type, head=head)
 
 
+def upload_verify(*, upload: Upload) -> str:
+    """Check a complete upload's object with S3: "intact", "replaced" (another ETag) or "gone".
+
+    A gone object makes the upload failed, as `cleanup_uploads --verify` does (a dead link should
+    say so); a replaced one is only reported.
+    """
+    info = S3Client().head(upload.key)
+    if info is None:
+        Upload.objects.filter(pk=upload.pk, status=Upload.Status.COMPLETE).update(status=Upload.Status.FAILED)
+        return "gone"
+    return "intact" if not upload.etag or info.etag == upload.etag else "replaced"
+
+
 def upload_fail(*, upload: Upload) -> Upload:
     """Mark a pending upload failed and delete whatever object arrived for it.
 
