@@ -466,3 +466,14 @@ def test_the_orphan_sweep_spares_the_file_of_an_unfinished_form_upload(s3, user,
     sweep()
 
     assert s3.head(upload.key.replace("${filename}", "notes.txt")) is not None
+
+
+def test_a_stale_pending_multipart_upload_fails_and_its_parts_go(s3, upload_factory):
+    upload = upload_factory(age=2 * DAY)
+    started = s3.client.create_multipart_upload(Bucket=s3.bucket_name, Key=upload.key)
+    Upload.objects.filter(pk=upload.pk).update(multipart_upload_id=started["UploadId"])
+
+    CleanupRun().settle_stale_uploads()  # not the prefix-and-age abort: settling alone does it
+
+    assert Upload.objects.get(pk=upload.pk).status == Upload.Status.FAILED
+    assert list(s3.iter_multipart_uploads(prefix=upload.key)) == []

@@ -152,7 +152,7 @@ class CleanupRun(BucketSweeps):
         # reference cycle, and thousands of those wait for the cycle collector.
         claimed = list(
             Upload.objects.filter(pk__in=upload_ids, status=Upload.Status.PENDING).values_list(
-                "pk", "file", "max_size", "expected_size", "content_type", named=True
+                "pk", "file", "max_size", "expected_size", "content_type", "multipart_upload_id", named=True
             )
         )
         # S3 down: StorageUnavailable leaves every row of the batch pending for the next run.
@@ -183,6 +183,10 @@ class CleanupRun(BucketSweeps):
             settled_completed, settled_failed = self._settle(completed, failed_ids)
             # Only objects of rows this run failed: a row another process settled is its business.
             self._refused(self.client.delete_many([invalid[pk] for pk in settled_failed if pk in invalid]))
+            # A failed multipart upload's parts go with it, as upload_fail does.
+            for row in claimed:
+                if row.multipart_upload_id and row.pk in settled_failed:
+                    self.client.abort_multipart(key=row.file, upload_id=row.multipart_upload_id)
         self.report.completed += settled_completed
         self.report.failed += len(settled_failed)
         self.report.skipped += len(upload_ids) - settled_completed - len(settled_failed)
