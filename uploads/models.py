@@ -84,6 +84,11 @@ class Upload(models.Model):
         indexes = [
             # The upload list: WHERE owner_id = ? [AND status = ?] ORDER BY created_at DESC.
             models.Index(fields=["owner", "-created_at"], name="upload_owner_created_idx"),
+            # The quota check at every presign (UploadQuerySet.usage): WHERE owner_id = ? with sums
+            # over status, size, expected_size and max_size, read from the index alone.
+            models.Index(
+                fields=["owner", "status", "size", "expected_size", "max_size"], name="upload_owner_usage_idx"
+            ),
             # Cleanup: WHERE status = 'pending' AND created_at < ?.
             models.Index(fields=["status", "created_at"], name="upload_status_created_idx"),
         ]
