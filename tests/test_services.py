@@ -5,7 +5,7 @@ import requests
 from django.core import signing
 
 from tests.test_content import HTML, PDF, PE, png
-from uploads import form_uploads, listing, quotas, services
+from uploads import form_uploads, listing, quotas, services, sharing
 from uploads.content import HEAD_BYTES
 from uploads.errors import (
     ContentTypeNotAllowed,
@@ -658,14 +658,14 @@ def test_deleting_many_during_an_outage_leaves_the_records_marked_deleting(s3_do
 def test_share_lifetimes_stop_at_the_longest_link_allowed(settings):
     settings.UPLOADS_URL_MAX_EXPIRATION = 2 * 86400
 
-    assert services.share_lifetimes() == [(3600, "1 hour"), (86400, "1 day"), (172800, "2 days")]
+    assert sharing.share_lifetimes() == [(3600, "1 hour"), (86400, "1 day"), (172800, "2 days")]
 
 
 def test_a_share_link_is_capped_at_the_longest_link_allowed(s3, upload_factory, settings):
     settings.UPLOADS_URL_MAX_EXPIRATION = 3600
     upload = upload_factory(status=Upload.Status.COMPLETE)
 
-    link = services.upload_share_url(upload=upload, expires_in=7 * 86400)
+    link = sharing.upload_share_url(upload=upload, expires_in=7 * 86400)
 
     assert parse_qs(urlparse(link.url).query)["X-Amz-Expires"] == ["3600"]
 
@@ -673,7 +673,7 @@ def test_a_share_link_is_capped_at_the_longest_link_allowed(s3, upload_factory, 
 def test_a_share_link_downloads_a_type_not_safe_inline(s3, upload_factory):
     upload = upload_factory(filename="page.html", content_type="text/html", status=Upload.Status.COMPLETE)
 
-    link = services.upload_share_url(upload=upload, expires_in=3600)
+    link = sharing.upload_share_url(upload=upload, expires_in=3600)
 
     disposition = parse_qs(urlparse(link.url).query)["response-content-disposition"][0]
     assert disposition.startswith("attachment")
@@ -682,7 +682,7 @@ def test_a_share_link_downloads_a_type_not_safe_inline(s3, upload_factory):
 def test_share_lifetimes_offer_the_longest_link_once(settings):
     settings.UPLOADS_URL_MAX_EXPIRATION = 86400
 
-    assert services.share_lifetimes() == [(3600, "1 hour"), (86400, "1 day")]
+    assert sharing.share_lifetimes() == [(3600, "1 hour"), (86400, "1 day")]
 
 
 def test_finish_during_an_outage_leaves_a_pending_record_and_a_retry_records_the_file(

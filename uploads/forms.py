@@ -7,7 +7,7 @@ import uuid
 from django import forms
 from django.utils.http import urlencode
 
-from . import listing, services
+from . import listing, sharing
 from .models import Upload
 
 SORT_CHOICES = [
@@ -69,13 +69,13 @@ class ListQueryForm(forms.Form):
 
 
 class ShareForm(forms.Form):
-    """How long a share link lasts: one of `services.share_lifetimes()`."""
+    """How long a share link lasts: one of `sharing.share_lifetimes()`."""
 
     expires_in = forms.TypedChoiceField(coerce=int, label="Link valid for", widget=forms.RadioSelect)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["expires_in"].choices = lifetimes = services.share_lifetimes()
+        self.fields["expires_in"].choices = lifetimes = sharing.share_lifetimes()
         self.fields["expires_in"].initial = lifetimes[0][0]
 
 

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import reswap, retarget, trigger_client_event
 
-from . import form_uploads, listing, quotas, services
+from . import form_uploads, listing, quotas, services, sharing
 from .errors import StorageUnavailable, UploadError, UploadNotFound
 from .forms import BulkDeleteForm, ListQueryForm, ShareForm
 from .validation import serves_inline
@@ -237,11 +237,11 @@ def share(request: HttpRequest, upload_id) -> HttpResponse:
         "upload": upload,
         "form": form,
         "inline": serves_inline(upload.content_type),
-        "max_label": services.share_lifetimes()[-1][1],
+        "max_label": sharing.share_lifetimes()[-1][1],
     }
     if form.is_valid():
         try:
-            context["link"] = services.upload_share_url(
+            context["link"] = sharing.upload_share_url(
                 upload=upload, expires_in=form.cleaned_data["expires_in"]
             )
         except UploadError as e:
