@@ -390,3 +390,27 @@ def test_a_token_created_in_the_admin_never_travels_in_a_cookie(admin_client, us
 
     assert any("s3u_" in str(message) for message in response.context["messages"])
     assert all("s3u_" not in morsel.value for morsel in admin_client.cookies.values())
+
+
+# --- Objects beside the recorded one ------------------------------------------------------------
+
+
+def test_delete_removes_a_second_object_a_live_policy_put_in_the_uploads_folder(
+    s3, upload_factory, put_object
+):
+    upload = upload_factory(status="complete", body=b"recorded")
+    extra = put_object(upload.key.rsplit("/", 1)[0] + "/smuggled.html", b"<script>", "text/html")
+
+    services.upload_delete(upload=upload)
+
+    assert s3.head(upload.key) is None
+    assert s3.head(extra) is None
+
+
+def test_delete_never_touches_objects_outside_the_uploads_own_folder(s3, upload_factory, put_object):
+    neighbour = upload_factory(status="complete", body=b"someone else's")
+    upload = upload_factory(status="complete", body=b"mine")
+
+    services.upload_delete(upload=upload)
+
+    assert s3.head(neighbour.key) is not None

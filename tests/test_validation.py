@@ -7,6 +7,7 @@ import pytest
 from uploads.errors import InvalidFilename, InvalidSize, UploadTooLarge
 from uploads.validation import (
     acl_for,
+    folder_of,
     guess_content_type,
     object_key,
     size_range,
@@ -72,3 +73,8 @@ def test_a_size_over_the_limit_is_too_large(settings):
 def test_a_size_must_be_a_positive_integer_and_not_a_boolean(size):
     with pytest.raises(InvalidSize):
         size_range(size=size, max_size=None)
+
+
+def test_only_a_folder_named_for_the_upload_counts_as_its_own():
+    assert folder_of(object_key(UPLOAD_ID, "a.txt"), UPLOAD_ID) == upload_folder(UPLOAD_ID)
+    assert folder_of("uploads/a.txt", UPLOAD_ID) is None

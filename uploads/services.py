@@ -36,6 +36,7 @@ from .validation import (
     acl_for,
     clean_content_type,
     clean_filename,
+    folder_of,
     object_key,
     object_problem,
     require_allowed_type,
@@ -333,16 +334,27 @@ def upload_download_url(
 
 
 def upload_delete(*, upload: Upload) -> None:
-    """Delete the upload: mark it deleting, delete its object, then the record.
+    """Delete the upload: mark it deleting, delete everything in its folder, then the record.
 
-    If S3 fails, the record stays (marked deleting, so nothing hands out its link) and the error
-    says so; deleting again, or cleanup, finishes the job. A missing object is not an error.
+    The whole folder: a policy still alive could have put a second object beside the recorded
+    one. If S3 fails, the record stays (marked deleting, so nothing hands out its link) and the
+    error says so; deleting again, or cleanup, finishes the job. A missing object is not an error.
     """
     Upload.objects.filter(pk=upload.pk).update(status=Upload.Status.DELETING)
     if upload.status != Upload.Status.COMPLETE:
         multipart_abort_for(upload)  # a multipart upload on its way leaves no parts behind
-    S3Client().delete(upload.key)
+    client = S3Client()
+    refused = client.delete_many(_object_keys(client, upload.pk, upload.key))
+    if refused:
+        raise StorageUnavailable(f"Storage refused to delete {len(refused)} of the upload's files.")
     Upload.objects.filter(pk=upload.pk).delete()
+
+
+def _object_keys(client: S3Client, upload_id, key: str) -> list[str]:
+    """The keys to delete for an upload: its folder's objects (see `folder_of`), and its own key."""
+    folder = folder_of(key, upload_id)
+    listed = [info.key for info in client.iter_objects(prefix=folder)] if folder else []
+    return sorted({key, *listed})
 
 
 def upload_delete_many(*, upload_ids, owner=None) -> int:
@@ -357,8 +369,11 @@ def upload_delete_many(*, upload_ids, owner=None) -> int:
     if not keys:
         return 0
     Upload.objects.filter(pk__in=keys).update(status=Upload.Status.DELETING)
-    refused = set(S3Client().delete_many(keys.values()))  # StorageUnavailable leaves them deleting
-    done = [pk for pk, key in keys.items() if key not in refused]
+    client = S3Client()
+    # StorageUnavailable leaves them deleting. One listing per upload: bulk deletes are a page's rows.
+    objects = {pk: _object_keys(client, pk, key) for pk, key in keys.items()}
+    refused = set(client.delete_many(key for group in objects.values() for key in group))
+    done = [pk for pk, group in objects.items() if not refused & set(group)]
     Upload.objects.filter(pk__in=done).delete()
     if refused:
         raise StorageUnavailable(f"Storage refused to delete {len(refused)} of the files; try again later.")

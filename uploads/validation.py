@@ -103,6 +103,15 @@ def upload_folder(upload_id: uuid.UUID | str, *, prefix: str | None = None) -> s
     return f"{nested or root.rstrip('/')}/{upload_id}/"
 
 
+def folder_of(key: str, upload_id: uuid.UUID | str) -> str | None:
+    """The upload's own folder, if `key` is in one (`…/<upload id>/name`); else None.
+
+    Only such a folder is ever deleted whole: it holds that upload's objects and nothing else.
+    """
+    folder, _, _name = key.rpartition("/")
+    return folder + "/" if folder.rsplit("/", 1)[-1] == str(upload_id) else None
+
+
 def object_key(upload_id: uuid.UUID | str, filename: str, *, prefix: str | None = None) -> str:
     """Return the key of an upload's object: its folder, then an ASCII form of its name."""
     return upload_folder(upload_id, prefix=prefix) + key_filename(filename)
