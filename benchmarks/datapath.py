@@ -1,5 +1,7 @@
-"""The data path: a 100 MiB file through the page's own uploader in headless Chromium, to moto's S3
-server, against `curl` POSTing the same file with the same presigned fields to the same server.
+"""The data path: a 100 MiB file through the page's own uploader in headless Chromium, to an S3
+server, against `curl` POSTing the same file with the same presigned fields to the same server;
+once on moto's server and once on SeaweedFS (the embedded store of `make run`, which enforces
+the policy and writes to disk).
 
 The site runs under gunicorn (one worker, so its byte counter sees every request). Figures: each
 side's throughput (the median of ROUNDS; moto's time per request varies a lot), their ratio (target: the page reaches 80% of curl), and
@@ -12,13 +14,14 @@ import os
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import requests
 
-from benchmarks.common import gunicorn, moto_server, save, setup_django
+from benchmarks.common import gunicorn, moto_server, save, seaweedfs, setup_django
 
 FILE_SIZE = 100 * 1024 * 1024  # 100 MiB, the default UPLOADS_MAX_FILE_SIZE
 ROUNDS = 7
@@ -97,18 +100,27 @@ def curl_upload(path: Path, direct: dict) -> float:
     return float(seconds)
 
 
-def run() -> dict:
+def store(name: str, tmp: str):
+    """The S3 server a run uploads to: moto's, or SeaweedFS on disk in `tmp`."""
+    if name == "moto":
+        return moto_server()
+    return seaweedfs(Path(tmp) / "s3", access_key="bench", secret_key="bench-secret")
+
+
+def run(store_name: str = "moto") -> dict:
     from playwright.sync_api import sync_playwright
 
     if not os.path.exists(CHROMIUM):
         raise SystemExit("The data-path benchmark drives Debian's Chromium: apt-get install -y chromium")
 
-    with moto_server() as endpoint, tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, store(store_name, tmp) as endpoint:
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "benchmarks.settings",
             "DATABASE_URL": f"sqlite:///{tmp}/datapath.sqlite3",
             "AWS_S3_ENDPOINT_URL": endpoint,
+            # One POST: this benchmark is the single-request path (multipart has its own).
+            "UPLOADS_MULTIPART_THRESHOLD": str(2 * FILE_SIZE),
         }
         os.environ.update(env)
         setup_django()
@@ -122,8 +134,8 @@ def run() -> dict:
             prepare(site)
             from django.conf import settings
 
-            # Where the page POSTs files: moto, path-style (endpoint/bucket).
-            s3_url = f"{endpoint}/{settings.AWS_STORAGE_BUCKET_NAME}"
+            # Where the page POSTs files: path-style (endpoint/bucket/).
+            s3_url = f"{endpoint}/{settings.AWS_STORAGE_BUCKET_NAME}/"
             received_before = requests.get(f"{site}/bench/received", timeout=10).json()
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -151,6 +163,7 @@ def run() -> dict:
     ratio = round(curl_s / browser_s, 2)
     body_bytes = received_after["body_bytes"] - received_before["body_bytes"]
     return {
+        "store": "moto" if store_name == "moto" else "SeaweedFS",
         "file_mib": mib,
         "rounds": ROUNDS,
         "browser_seconds": [round(s, 3) for s in browser_seconds],
@@ -174,7 +187,12 @@ def run() -> dict:
 
 
 def main() -> None:
-    save("datapath", run())
+    """Both stores, each in its own process: Django is configured once per process."""
+    if sys.argv[1:] == ["seaweedfs"]:
+        save("datapath_seaweedfs", run("seaweedfs"))
+        return
+    save("datapath", run("moto"))
+    subprocess.run([sys.executable, "-m", "benchmarks.datapath", "seaweedfs"], check=True)
 
 
 if __name__ == "__main__":
