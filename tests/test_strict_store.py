@@ -19,12 +19,14 @@ from django.utils import timezone
 from tests.browser import sign_in
 from uploads import bucket, form_uploads, services, shortcuts
 from uploads.cleanup import CleanupRun
+from uploads.errors import ObjectTypeMismatch, UploadNotFound
 from uploads.models import Upload
 from uploads.validation import object_key, upload_folder, uploads_root
 
 pytestmark = pytest.mark.strict
 
 BODY = b"strict store\n" * 100
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
 
 
 def start(user):
@@ -333,6 +335,45 @@ def test_a_presigned_put_refuses_another_content_length(strict_s3, user, setting
     response = put_to_s3(direct.url, direct.headers, BODY + b"x")
 
     assert_refused(response, strict_s3, direct.upload.key)
+
+
+# --- Attacks that involve the store (tests/test_security.py has them all on moto) ---------------
+
+
+def test_a_script_capable_file_is_served_as_an_attachment_by_seaweedfs(strict_s3, user, post_to_s3):
+    direct = services.upload_start(
+        owner=user, filename="evil.svg", content_type="image/svg+xml", size=len(SVG)
+    )
+    post_to_s3(direct.url, direct.fields, SVG)
+    upload = services.upload_complete(upload=direct.upload)
+
+    served = requests.get(services.upload_download_url(upload=upload).url, timeout=10)
+
+    assert served.headers["Content-Disposition"].startswith("attachment;")
+    assert served.headers["Content-Type"] == "application/octet-stream"
+
+
+def test_html_declared_as_a_png_fails_complete_and_its_file_goes_on_seaweedfs(strict_s3, user, post_to_s3):
+    html = b"<html><script>alert(document.domain)</script></html>"
+    direct = services.upload_start(owner=user, filename="cat.png", content_type="image/png", size=len(html))
+    post_to_s3(direct.url, direct.fields, html)
+
+    with pytest.raises(ObjectTypeMismatch):
+        services.upload_complete(upload=direct.upload)
+
+    assert strict_s3.head(direct.upload.key) is None
+
+
+def test_a_used_form_token_records_nothing_again_on_seaweedfs(strict_s3, user):
+    response = form_post(strict_s3, user)
+    token = urlsplit(response.headers["Location"]).path.rstrip("/").rsplit("/", 1)[-1]
+    upload = form_uploads.form_upload_finish(owner=user, token=token)
+    services.upload_delete(upload=upload)
+
+    with pytest.raises(UploadNotFound):
+        form_uploads.form_upload_finish(owner=user, token=token)
+
+    assert not Upload.objects.exists()
 
 
 # --- The form without JavaScript -----------------------------------------------------------------
