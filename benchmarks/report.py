@@ -240,7 +240,9 @@ def datapath_figures(r: dict) -> str:
         ["`curl`, same fields, same server", r["curl_mib_s"], r["curl_best_mib_s"]],
     ]
     return (
-        table([f"{r['file_mib']:.0f} MiB to S3 ({r.get('store', 'moto')})", "median MiB/s", "best MiB/s"], rows)
+        table(
+            [f"{r['file_mib']:.0f} MiB to S3 ({r.get('store', 'moto')})", "median MiB/s", "best MiB/s"], rows
+        )
         + f"\n\nThe page reaches **{r['ratio']:.0%}** of curl's throughput (target ≥ {r['target_ratio']:.0%}; "
         f'median of {r["rounds"]} rounds; {r["page_end_to_end_s"]} s from choosing the file to "Uploaded", '
         f"presign and complete included). Meanwhile Django received {r['django_requests']} requests with "
