@@ -22,6 +22,7 @@ from typing import Literal
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
+HTTP_METHODS = {b"GET", b"HEAD", b"POST", b"PUT", b"DELETE", b"OPTIONS"}
 Mode = Literal["pass", "refuse", "reset", "hang", "delay", "hold"]
 
 
@@ -50,7 +51,8 @@ class FaultProxy:
       reset   accept, then reset the connection (RST: SO_LINGER 0)
       hang    accept and never answer (connections already open stop forwarding too)
       delay   forward, `delay_ms` later each way
-      hold    forward the request, let the upstream do the work, drop its answer (the client waits)
+      hold    forward the request, let the upstream do the work, drop its answer (the client waits);
+              with `hold_matching` set, only answers to requests whose first line contains it
     """
 
     def __init__(self, upstream: tuple[str, int]):
@@ -59,6 +61,7 @@ class FaultProxy:
         self.delay_ms = 0
         self.accepted = 0
         self.answers_dropped = 0  # answers `hold` swallowed
+        self.hold_matching: bytes | None = None
         self._mode: Mode = "pass"
         self._listener: socket.socket | None = None
         self._sockets: list[socket.socket] = []
@@ -128,12 +131,15 @@ class FaultProxy:
             return
         server.settimeout(None)
         self._track(server)
+        last_request = [b""]  # the first line of the request this connection carries now
         for source, target, is_answer in ((client, server, False), (server, client, True)):
             outbox: queue.Queue = queue.Queue()
-            threading.Thread(target=self._read, args=(source, outbox, is_answer), daemon=True).start()
+            threading.Thread(
+                target=self._read, args=(source, outbox, is_answer, last_request), daemon=True
+            ).start()
             threading.Thread(target=_write, args=(target, outbox), daemon=True).start()
 
-    def _read(self, source: socket.socket, outbox: queue.Queue, is_answer: bool) -> None:
+    def _read(self, source: socket.socket, outbox: queue.Queue, is_answer: bool, last_request: list) -> None:
         while True:
             try:
                 data = source.recv(65536)
@@ -142,8 +148,11 @@ class FaultProxy:
             if not data:
                 outbox.put((0.0, b""))  # end of stream: the writer half-closes its side
                 return
+            if not is_answer and data[:8].split(b" ")[0] in HTTP_METHODS:
+                last_request[0] = data.split(b"\r\n", 1)[0]
             mode = self._mode
-            if mode == "hang" or (mode == "hold" and is_answer):
+            held = mode == "hold" and is_answer and (self.hold_matching or b"") in last_request[0]
+            if mode == "hang" or held:
                 if mode == "hold":
                     self.answers_dropped += 1
                 continue

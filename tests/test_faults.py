@@ -137,7 +137,7 @@ def test_a_lost_answer_to_delete_leaves_the_record_deleting_and_the_next_cleanup
     store, s3, api, user, upload_factory
 ):
     upload = upload_factory(owner=user, status=Upload.Status.COMPLETE, body=b"x")
-    store.mode = "hold"
+    store.mode, store.hold_matching = "hold", b"?delete"  # the batch delete, after the folder's listing
 
     response = api.delete(f"/api/uploads/{upload.pk}")
 
