@@ -57,6 +57,15 @@ def prepare(site: str) -> None:
     user.save()
 
 
+def sign_in(page, site: str) -> None:
+    """Sign the benchmark's user in, as a person would."""
+    page.goto(f"{site}/accounts/login/")
+    page.get_by_label("Username").fill("datapath")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{site}/")
+
+
 def browser_upload(page, path: Path, s3_url: str) -> tuple[float, dict]:
     """Upload through the page; return the S3 POST's duration in seconds and the signed upload."""
     with page.expect_response(
@@ -140,11 +149,7 @@ def run(store_name: str = "moto") -> dict:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 page = browser.new_page()
-                page.goto(f"{site}/accounts/login/")
-                page.get_by_label("Username").fill("datapath")
-                page.get_by_label("Password").fill(PASSWORD)
-                page.get_by_role("button", name="Sign in").click()
-                page.wait_for_url(f"{site}/")
+                sign_in(page, site)
                 for _ in range(ROUNDS):
                     started = time.perf_counter()
                     seconds, direct = browser_upload(page, path, s3_url)

@@ -72,6 +72,47 @@ def percentile(response_times: dict[str, int], fraction: float) -> float:
     return histogram[-1][0]
 
 
+def run_locust(
+    site: str,
+    tokens: list[str],
+    env: dict[str, str],
+    out: Path,
+    *,
+    users: int,
+    run_time_s: int,
+    stop_timeout_s: int,
+) -> tuple[dict, int]:
+    """Run locust headless against `site` (each user with one of `tokens`); return its stats and exit code."""
+    finished = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "locust",
+            "--locustfile",
+            str(LOCUSTFILE),
+            "--headless",
+            "--host",
+            site,
+            "--users",
+            str(users),
+            "--spawn-rate",
+            str(users),
+            "--run-time",
+            f"{run_time_s}s",
+            "--stop-timeout",
+            str(stop_timeout_s),
+            "--json-file",
+            str(out.with_suffix("")),  # locust adds ".json"
+            "--only-summary",
+            "--loglevel",
+            "WARNING",
+        ],  # fmt: skip
+        env={**env, "BENCH_TOKENS": ",".join(tokens)},
+        cwd=ROOT,
+    )
+    return read_stats(out), finished.returncode
+
+
 def read_stats(path: Path) -> dict:
     """Locust's final statistics, by operation: count, failures, rps, p50 and p99 in ms."""
     rows = {row["name"]: row for row in json.loads(path.read_text())}
@@ -108,34 +149,9 @@ def run() -> dict:
         tokens = prepare(USERS)
         with gunicorn(env=env, workers=WORKERS) as site:
             stats_file = Path(tmp) / "load.json"
-            locust = subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "locust",
-                    "--locustfile",
-                    str(LOCUSTFILE),
-                    "--headless",
-                    "--host",
-                    site,
-                    "--users",
-                    str(USERS),
-                    "--spawn-rate",
-                    str(USERS),
-                    "--run-time",
-                    f"{RUN_TIME_S}s",
-                    "--stop-timeout",
-                    "10",
-                    "--json-file",
-                    str(stats_file.with_suffix("")),  # locust adds ".json"
-                    "--only-summary",
-                    "--loglevel",
-                    "WARNING",
-                ],  # fmt: skip
-                env={**env, "BENCH_TOKENS": ",".join(tokens)},
-                cwd=ROOT,
+            stats, locust_exit_code = run_locust(
+                site, tokens, env, stats_file, users=USERS, run_time_s=RUN_TIME_S, stop_timeout_s=10
             )
-        stats = read_stats(stats_file)
 
     from uploads.models import Upload
 
@@ -150,7 +166,7 @@ def run() -> dict:
         "django_rps": round(stats["presign"]["rps"] + stats["complete"]["rps"], 1),
         "uploads_completed": completed,
         "errors": errors,
-        "locust_exit_code": locust.returncode,
+        "locust_exit_code": locust_exit_code,
         "meets_target": errors == 0 and completed == stats["complete"]["requests"],
     }
 

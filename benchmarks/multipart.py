@@ -18,7 +18,7 @@ from pathlib import Path
 import requests
 
 from benchmarks.common import gunicorn, save, seaweedfs, setup_django
-from benchmarks.datapath import CHROMIUM, CHROMIUM_ARGS, PASSWORD
+from benchmarks.datapath import CHROMIUM, CHROMIUM_ARGS, PASSWORD, sign_in
 
 MIB = 2**20
 FILE_SIZE = 1024 * MIB
@@ -119,11 +119,7 @@ def run() -> dict:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 page = browser.new_page()
-                page.goto(f"{site}/accounts/login/")
-                page.get_by_label("Username").fill("datapath")
-                page.get_by_label("Password").fill(PASSWORD)
-                page.get_by_role("button", name="Sign in").click()
-                page.wait_for_url(f"{site}/")
+                sign_in(page, site)
                 for round_ in range(ROUNDS):
                     page_seconds.append(page_upload(page, path))
                     boto3_seconds.append(boto3_upload(path, f"bench/boto3-{round_}.bin"))

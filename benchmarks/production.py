@@ -11,7 +11,6 @@ budget), and a presign meanwhile (signing needs no store).
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,7 +21,7 @@ from urllib.parse import urlparse
 import requests
 
 from benchmarks.common import HOST, ROOT, free_port, moto_server, process, save, setup_django
-from benchmarks.load import DEFAULT_DATABASE_URL, LOCUSTFILE, ensure_database, prepare, read_stats
+from benchmarks.load import DEFAULT_DATABASE_URL, ensure_database, prepare, run_locust
 from tests.faults import FaultProxy
 
 USERS = 16  # concurrent uploaders: as many as the server's threads on this machine (2 × 8)
@@ -33,34 +32,7 @@ SLACK_S = 1.0  # Django and the database around the store budget
 
 
 def locust(site: str, tokens: list[str], env: dict[str, str], out: Path) -> dict:
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "locust",
-            "--locustfile",
-            str(LOCUSTFILE),
-            "--headless",
-            "--host",
-            site,
-            "--users",
-            str(USERS),
-            "--spawn-rate",
-            str(USERS),
-            "--run-time",
-            f"{RUN_TIME_S}s",
-            "--stop-timeout",
-            "15",
-            "--json-file",
-            str(out.with_suffix("")),
-            "--only-summary",
-            "--loglevel",
-            "WARNING",
-        ],  # fmt: skip
-        env={**env, "BENCH_TOKENS": ",".join(tokens)},
-        cwd=ROOT,
-    )
-    return read_stats(out)
+    return run_locust(site, tokens, env, out, users=USERS, run_time_s=RUN_TIME_S, stop_timeout_s=15)[0]
 
 
 def hung_store(site: str, token: str) -> dict:

@@ -164,16 +164,12 @@ def type_problem(*, declared: str, head: bytes) -> ObjectTypeMismatch | None:
     found = identify(head)
     if declared == DEFAULT_CONTENT_TYPE or found == declared:
         return None
-    if is_markup(found):
-        if is_markup(declared):
+    if is_script_capable(found):
+        if is_script_capable(declared):
             return None
     elif found not in STRONG_SIGNATURES or _related(found, declared):
         return None
     return ObjectTypeMismatch(f"The file's content is {found}, not the {declared} declared.")
-
-
-def is_markup(content_type: str) -> bool:
-    return is_script_capable(content_type)
 
 
 def _related(found: str, declared: str) -> bool:
