@@ -87,6 +87,18 @@
     return seconds > 0 ? (last.sent - first.sent) / seconds : 0;
   }
 
+  // Progress events come hundreds of times a second; painting each took a third of the CPU the
+  // browser spent on a transfer (BENCHMARKS.md, multipart), so rows are drawn at most every PAINT_MS.
+  const PAINT_MS = 250;
+  function paintSoon(job, paint) {
+    job.paint = paint;
+    if (job.paintTimer) return;
+    job.paintTimer = setTimeout(() => {
+      job.paintTimer = null;
+      job.paint();
+    }, PAINT_MS);
+  }
+
   // --- The queue ----------------------------------------------------------------------------
 
   const jobs = []; // every row on screen, in the order added
@@ -321,19 +333,24 @@
           job.sent = sent;
           job.samples.push({ at: now, sent });
           while (job.samples.length > 2 && now - job.samples[0].at > WINDOW_MS) job.samples.shift();
-          const percent = Math.min(100, Math.round((sent / total) * 100));
           job.item.dataset.sent = String(sent); // what the transfer reported, for the page's tests
-          job.progress.value = percent;
-          const speed = speedOf(job);
-          const parts = [`${percent}%`, `${formatBytes(sent)} of ${formatBytes(total)}`];
-          if (speed > 0 && sent < total) parts.push(`${formatBytes(speed)}/s`, `${formatDuration((total - sent) / speed)} left`);
           if (job.state !== "sending") job.state = "sending";
-          job.status.textContent = parts.join(" · ");
-          if (percent >= announced + 25) {
-            announced = percent - (percent % 25);
-            announce(`${file.name}: ${announced}%`);
-          }
-          updateSummary();
+          paintSoon(job, () => {
+            if (job.state !== "sending") return; // settled meanwhile: its own text stays
+            const percent = Math.min(100, Math.round((job.sent / total) * 100));
+            job.progress.value = percent;
+            const speed = speedOf(job);
+            const parts = [`${percent}%`, `${formatBytes(job.sent)} of ${formatBytes(total)}`];
+            if (speed > 0 && job.sent < total) {
+              parts.push(`${formatBytes(speed)}/s`, `${formatDuration((total - job.sent) / speed)} left`);
+            }
+            job.status.textContent = parts.join(" · ");
+            if (percent >= announced + 25) {
+              announced = percent - (percent % 25);
+              announce(`${file.name}: ${announced}%`);
+            }
+            updateSummary();
+          });
         },
       });
       job.progress.value = 100;
