@@ -1,26 +1,21 @@
 """Multipart uploads in a real browser: the page's uploader (parts in parallel, resume after a
 reload) and Uppy 6's @uppy/aws-s3 with `signRequest` against /api/uploads/{id}/sign.
 
-Uppy is built once from the npm registry (pinned versions) into .cache/ by `uppy_bundle`; users
-never need Node: only this test does.
+Uppy is built once from the npm registry (pinned versions) into .cache/ (tests/uppy.py); users
+never need Node: only this test and the multipart benchmark do.
 """
 
 import collections
 import os
-import shutil
-import subprocess
-from pathlib import Path
 
 import pytest
 from moto.s3.models import S3Backend
 
+from tests import uppy
 from tests.test_browser import CHROMIUM, chromium, screenshot, sign_in  # noqa: F401 (chromium: a fixture)
 from uploads.models import Upload
 
 MIB = 1024 * 1024
-UPPY_VERSION = "6.3.1"
-ESBUILD_VERSION = "0.25.12"
-CACHE = Path(__file__).resolve().parent.parent / ".cache" / f"uppy-{UPPY_VERSION}"
 
 pytestmark = [
     pytest.mark.browser,
@@ -107,59 +102,17 @@ def test_a_300_mib_file_resumes_after_a_reload_and_each_part_is_sent_once(
 
 
 @pytest.fixture(scope="session")
-def uppy_bundle() -> Path:
-    """@uppy/core + @uppy/aws-s3 6.x as one script defining window.UppyBundle = {Uppy, AwsS3}."""
-    bundle = CACHE / "uppy.js"
-    if bundle.exists():
-        return bundle
-    npm = shutil.which("npm")
-    if npm is None:
-        pytest.skip("the Uppy test builds Uppy with npm: apt-get install -y npm")
-    CACHE.mkdir(parents=True, exist_ok=True)
-    (CACHE / "package.json").write_text(
-        '{"private": true, "dependencies": {'
-        f'"@uppy/core": "{UPPY_VERSION}", "@uppy/aws-s3": "{UPPY_VERSION}", "esbuild": "{ESBUILD_VERSION}"'
-        "}}"
-    )
-    (CACHE / "entry.js").write_text(
-        'import Uppy from "@uppy/core";\nimport AwsS3 from "@uppy/aws-s3";\nwindow.UppyBundle = { Uppy, AwsS3 };\n'
-    )
-    subprocess.run([npm, "install", "--no-audit", "--no-fund", "--loglevel=error"], cwd=CACHE, check=True)
-    esbuild = CACHE / "node_modules" / ".bin" / "esbuild"
-    subprocess.run(
-        [str(esbuild), "entry.js", "--bundle", "--format=iife", "--outfile=uppy.js"], cwd=CACHE, check=True
-    )
-    return bundle
+def uppy_ready():
+    try:
+        uppy.bundle()
+    except uppy.NoNpm as reason:
+        pytest.skip(f"the Uppy test: {reason}")
 
 
-# The glue: Uppy asks `signRequest` for every S3 request. A file's first request (Uppy proposes
-# the file's id as its key) creates the upload; the server answers with its own key, which Uppy
-# then uses. Once Uppy is done, our complete checks the object as always.
-UPPY_GLUE = """async ({ csrf, files }) => {
-  const { Uppy, AwsS3 } = window.UppyBundle;
-  const api = async (path, body) => {
-    const response = await fetch(`/api/uploads${path}`, {
-      method: "POST", headers: { "Content-Type": "application/json", "X-CSRFToken": csrf }, body: JSON.stringify(body),
-    });
-    if (!response.ok) throw new Error(`${response.status} ${await response.text()}`);
-    return response.json();
-  };
-  const ids = new Map(); // Uppy's file id -> our upload id
-  const uppy = new Uppy().use(AwsS3, {
-    shouldUseMultipart: (file) => file.size > 5 * 2 ** 20,
-    generateObjectKey: (file) => file.id,
-    async signRequest(request) {
-      const file = uppy.getFile(request.key);
-      if (file && !ids.has(file.id)) {
-        const { id } = await api("", { filename: file.name, content_type: file.type, size: file.size, client_multipart: true });
-        ids.set(file.id, id);
-      }
-      const id = file ? ids.get(file.id) : [...ids.values()].find((id) => request.key.includes(id));
-      return api(`/${id}/sign`, request);
-    },
-  });
-  const requests = [];
-  uppy.on("s3-multipart:part-uploaded", (file, part) => requests.push(part.PartNumber));
+UPLOAD_WITH_UPPY = """async ({ csrf, files }) => {
+  const { uppy, complete } = window.uppyThroughApi({ csrf });
+  const parts = [];
+  uppy.on("s3-multipart:part-uploaded", (file, part) => parts.push(part.PartNumber));
   for (const { name, size, type } of files) {
     const bytes = new Uint8Array(size);
     for (let i = 0; i < size; i += 65536) crypto.getRandomValues(bytes.subarray(i, Math.min(size, i + 65536)));
@@ -167,8 +120,8 @@ UPPY_GLUE = """async ({ csrf, files }) => {
   }
   const result = await uppy.upload();
   const completed = [];
-  for (const file of result.successful) completed.push(await api(`/${ids.get(file.id)}/complete`));
-  return { failed: result.failed.map((file) => String(file.error)), completed, parts: requests };
+  for (const file of result.successful) completed.push(await complete(file));
+  return { failed: result.failed.map((file) => String(file.error)), completed, parts };
 }"""
 
 
@@ -176,18 +129,17 @@ def test_uppy_6_uploads_a_small_and_a_multipart_file_through_sign(
     multipart_site,
     page,
     user,
-    uppy_bundle,
+    uppy_ready,
     settings,
 ):
     sign_in(page, multipart_site, user)
-    page.add_script_tag(path=str(uppy_bundle))
-    csrf = page.evaluate("JSON.parse(document.body.getAttribute('hx-headers'))['X-CSRFToken']")
+    csrf = uppy.load(page)
     files = [
         {"name": "small.txt", "size": 5, "type": "text/plain"},
         {"name": "large.bin", "size": 11 * MIB, "type": "application/octet-stream"},
     ]
 
-    result = page.evaluate(UPPY_GLUE, {"csrf": csrf, "files": files})
+    result = page.evaluate(UPLOAD_WITH_UPPY, {"csrf": csrf, "files": files})
 
     assert result["failed"] == []
     assert sorted((u["filename"], u["size"], u["status"]) for u in result["completed"]) == [

@@ -1,0 +1,85 @@
+"""Uppy 6 (@uppy/core + @uppy/aws-s3) against our API, for the browser test and the benchmark.
+
+Uppy is built once from the npm registry (pinned versions) into .cache/; users never need Node:
+only the test and the benchmark that compare Uppy with the page's own uploader do.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+UPPY_VERSION = "6.3.1"
+ESBUILD_VERSION = "0.25.12"
+CACHE = Path(__file__).resolve().parent.parent / ".cache" / f"uppy-{UPPY_VERSION}"
+
+
+class NoNpm(RuntimeError):
+    pass
+
+
+def bundle() -> Path:
+    """One script defining window.UppyBundle = {Uppy, AwsS3}; built on first use."""
+    built = CACHE / "uppy.js"
+    if built.exists():
+        return built
+    npm = shutil.which("npm")
+    if npm is None:
+        raise NoNpm("building Uppy needs npm: apt-get install -y npm")
+    CACHE.mkdir(parents=True, exist_ok=True)
+    (CACHE / "package.json").write_text(
+        '{"private": true, "dependencies": {'
+        f'"@uppy/core": "{UPPY_VERSION}", "@uppy/aws-s3": "{UPPY_VERSION}", "esbuild": "{ESBUILD_VERSION}"'
+        "}}"
+    )
+    (CACHE / "entry.js").write_text(
+        'import Uppy from "@uppy/core";\nimport AwsS3 from "@uppy/aws-s3";\nwindow.UppyBundle = { Uppy, AwsS3 };\n'
+    )
+    subprocess.run([npm, "install", "--no-audit", "--no-fund", "--loglevel=error"], cwd=CACHE, check=True)
+    esbuild = CACHE / "node_modules" / ".bin" / "esbuild"
+    subprocess.run(
+        [str(esbuild), "entry.js", "--bundle", "--format=iife", "--outfile=uppy.js"], cwd=CACHE, check=True
+    )
+    return built
+
+
+# The glue: Uppy asks `signRequest` for every S3 request. A file's first request (Uppy proposes
+# the file's id as its key) creates the upload; the server answers with its own key, which Uppy
+# then uses. Once Uppy is done, `complete(file)` is our complete, which checks the object as always.
+GLUE = """
+window.uppyThroughApi = ({ csrf, limit = 6, chunkSize = 0, multipartAbove = 5 * 2 ** 20 }) => {
+  const { Uppy, AwsS3 } = window.UppyBundle;
+  const api = async (path, body) => {
+    const response = await fetch(`/api/uploads${path}`, {
+      method: "POST", headers: { "Content-Type": "application/json", "X-CSRFToken": csrf }, body: JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`${response.status} ${await response.text()}`);
+    return response.json();
+  };
+  const ids = new Map(); // Uppy's file id -> our upload id
+  const uppy = new Uppy().use(AwsS3, {
+    limit,
+    ...(chunkSize ? { getChunkSize: () => chunkSize } : {}),
+    shouldUseMultipart: (file) => file.size > multipartAbove,
+    generateObjectKey: (file) => file.id,
+    async signRequest(request) {
+      const file = uppy.getFile(request.key);
+      if (file && !ids.has(file.id)) {
+        const { id } = await api("", { filename: file.name, content_type: file.type, size: file.size, client_multipart: true });
+        ids.set(file.id, id);
+      }
+      const id = file ? ids.get(file.id) : [...ids.values()].find((id) => request.key.includes(id));
+      return api(`/${id}/sign`, request);
+    },
+  });
+  return { uppy, complete: (file) => api(`/${ids.get(file.id)}/complete`) };
+};
+"""
+
+
+def load(page) -> str:
+    """Put Uppy and the glue into `page` (its context must bypass the CSP); return the CSRF token."""
+    page.add_script_tag(path=str(bundle()))
+    page.add_script_tag(content=GLUE)
+    return page.evaluate("JSON.parse(document.body.getAttribute('hx-headers'))['X-CSRFToken']")
