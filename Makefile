@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run manage test lint fmt bench clean chromium libmagic
+.PHONY: install run manage test lint fmt bench clean chromium libmagic npm
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,12 @@ chromium:
 		&& { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } \
 		|| echo "No Chromium: the browser tests will be skipped (apt-get install -y chromium)."; }
 
+## npm: Debian's npm, to build Uppy 6 once into .cache/ for its browser test and the multipart benchmark
+npm:
+	@command -v npm >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& { apt-get update -qq && apt-get install -y -qq npm >/dev/null; } \
+		|| echo "No npm: the Uppy test will be skipped (apt-get install -y npm)."; }
+
 ## libmagic: Debian's libmagic1, which the content check on complete reads files with
 libmagic:
 	@ldconfig -p 2>/dev/null | grep -q libmagic.so.1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
@@ -43,7 +49,7 @@ libmagic:
 		|| echo "No libmagic1: install it (apt-get install -y libmagic1); the app refuses to start without it."; }
 
 ## test: the whole suite (browser tests need Debian's chromium, installed here when root)
-test: $(STAMP) chromium libmagic
+test: $(STAMP) chromium libmagic npm
 	$(PY) -m pytest
 
 ## bench: the benchmarks (not part of `make test`); rewrites BENCHMARKS.md
@@ -52,7 +58,7 @@ $(BENCH_STAMP): $(STAMP)
 	$(PY) -m pip install --quiet -e ".[dev,local,bench]"
 	touch $(BENCH_STAMP)
 
-bench: $(BENCH_STAMP)
+bench: $(BENCH_STAMP) chromium libmagic npm
 	$(PY) -m benchmarks
 
 lint: $(STAMP)
