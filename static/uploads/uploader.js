@@ -91,11 +91,10 @@
   // browser spent on a transfer (BENCHMARKS.md, multipart), so rows are drawn at most every PAINT_MS.
   const PAINT_MS = 250;
   function paintSoon(job, paint) {
-    job.paint = paint;
     if (job.paintTimer) return;
     job.paintTimer = setTimeout(() => {
       job.paintTimer = null;
-      job.paint();
+      paint();
     }, PAINT_MS);
   }
 
@@ -304,6 +303,23 @@
     setState(job, "sending", "Preparing…");
     let announced = 0;
     let resumable = false; // a broken connection leaves a multipart upload to resume
+    // Drawn from the job's state, at most every PAINT_MS (see paintSoon).
+    const paintProgress = () => {
+      if (job.state !== "sending") return; // settled meanwhile: its own text stays
+      const percent = Math.min(100, Math.round((job.sent / file.size) * 100));
+      job.progress.value = percent;
+      const speed = speedOf(job);
+      const parts = [`${percent}%`, `${formatBytes(job.sent)} of ${formatBytes(file.size)}`];
+      if (speed > 0 && job.sent < file.size) {
+        parts.push(`${formatBytes(speed)}/s`, `${formatDuration((file.size - job.sent) / speed)} left`);
+      }
+      job.status.textContent = parts.join(" · ");
+      if (percent >= announced + 25) {
+        announced = percent - (percent % 25);
+        announce(`${file.name}: ${announced}%`);
+      }
+      updateSummary();
+    };
     try {
       const done = await UploadClient.uploadFile(file, {
         apiUrl: form.dataset.apiUrl,
@@ -328,29 +344,14 @@
             setState(job, "checking", `Checking… the server did not answer; trying again in ${detail.delay / 1000} s.`);
           }
         },
-        onProgress(sent, total) {
+        onProgress(sent) {
           const now = performance.now();
           job.sent = sent;
           job.samples.push({ at: now, sent });
           while (job.samples.length > 2 && now - job.samples[0].at > WINDOW_MS) job.samples.shift();
           job.item.dataset.sent = String(sent); // what the transfer reported, for the page's tests
           if (job.state !== "sending") job.state = "sending";
-          paintSoon(job, () => {
-            if (job.state !== "sending") return; // settled meanwhile: its own text stays
-            const percent = Math.min(100, Math.round((job.sent / total) * 100));
-            job.progress.value = percent;
-            const speed = speedOf(job);
-            const parts = [`${percent}%`, `${formatBytes(job.sent)} of ${formatBytes(total)}`];
-            if (speed > 0 && job.sent < total) {
-              parts.push(`${formatBytes(speed)}/s`, `${formatDuration((total - job.sent) / speed)} left`);
-            }
-            job.status.textContent = parts.join(" · ");
-            if (percent >= announced + 25) {
-              announced = percent - (percent % 25);
-              announce(`${file.name}: ${announced}%`);
-            }
-            updateSummary();
-          });
+          paintSoon(job, paintProgress);
         },
       });
       job.progress.value = 100;
