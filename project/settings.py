@@ -265,6 +265,9 @@ CACHES = {
 UPLOADS_RATE_PRESIGN = env.str("UPLOADS_RATE_PRESIGN", default="60/m")
 UPLOADS_RATE_COMPLETE = env.str("UPLOADS_RATE_COMPLETE", default="120/m")
 UPLOADS_RATE_URL = env.str("UPLOADS_RATE_URL", default="300/m")
+# Multipart: /parts signs up to 100 part URLs a call; /sign one S3 request (Uppy signs every part).
+UPLOADS_RATE_PARTS = env.str("UPLOADS_RATE_PARTS", default="120/m")
+UPLOADS_RATE_SIGN = env.str("UPLOADS_RATE_SIGN", default="1200/m")
 # Quotas per user, checked when an upload is signed; 0 = no limit. Bytes count complete files
 # and what pending uploads may still store.
 UPLOADS_QUOTA_BYTES = env.int("UPLOADS_QUOTA_BYTES", default=10 * 1024**3)

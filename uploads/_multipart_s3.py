@@ -47,8 +47,12 @@ class MultipartOperations:
             response = self.client.create_multipart_upload(Bucket=self.bucket_name, Key=key, **params)
         return response["UploadId"]
 
-    def list_parts(self, *, key: str, upload_id: str) -> list[Part] | None:
-        """Return every part the store has (all pages), or None if there is no such upload."""
+    def list_parts(self, *, key: str, upload_id: str, up_to: int | None = None) -> list[Part] | None:
+        """Return the parts the store has (all pages), or None if there is no such upload.
+
+        With `up_to`, the walk stops at the page that reaches part `up_to`: a plan's parts and at
+        most a page beyond them, however many parts a client managed to add.
+        """
         parts: list[Part] = []
         marker = 0
         while True:
@@ -71,6 +75,8 @@ class MultipartOperations:
             if not response.get("IsTruncated"):
                 return parts
             marker = int(response["NextPartNumberMarker"])
+            if up_to is not None and marker >= up_to:
+                return parts
 
     def complete_multipart_upload(self, *, key: str, upload_id: str, parts: list[Part]) -> bool:
         """Join `parts` into the object; False if the upload no longer exists (completed before)."""

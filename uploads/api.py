@@ -11,7 +11,7 @@ from uuid import UUID
 from django.http import HttpRequest, JsonResponse
 from ninja import Query, Router, Status
 
-from . import errors, listing, multipart, services
+from . import errors, listing, multipart, services, signing
 from .auth import UserRateThrottle
 from .schemas import (
     DirectUploadOut,
@@ -49,12 +49,15 @@ ERROR_STATUS: dict[type[errors.UploadError], int] = {
     errors.MultipartUploadMismatch: 409,
     errors.InvalidPartNumbers: 422,
     errors.SignRefused: 403,
+    errors.MultipartAlreadyStarted: 409,
+    errors.UploadExpired: 410,
     errors.StorageUnavailable: 503,
 }
 ERRORS = {
     401: ErrorOut,
     403: ErrorOut,
     404: ErrorOut,
+    410: ErrorOut,
     413: ErrorOut,
     422: ErrorOut,
     429: ErrorOut,
@@ -151,6 +154,7 @@ def delete_upload(request, upload_id: UUID):
     "/{upload_id}/parts",
     response={200: PartUrlsOut, 409: ErrorOut, **ERRORS},
     summary="Presigned UploadPart URLs for up to 100 parts, each signed for its exact length",
+    throttle=UserRateThrottle("UPLOADS_RATE_PARTS"),
 )
 def part_urls(request, upload_id: UUID, payload: PartNumbersIn):
     upload = services.upload_get(upload_id=upload_id, owner=request.auth)
@@ -161,6 +165,7 @@ def part_urls(request, upload_id: UUID, payload: PartNumbersIn):
     "/{upload_id}/parts",
     response={200: PartsOut, 409: ErrorOut, **ERRORS},
     summary="The parts the store already has (to resume a multipart upload)",
+    throttle=UserRateThrottle("UPLOADS_RATE_PARTS"),
 )
 def list_parts(request, upload_id: UUID):
     upload = services.upload_get(upload_id=upload_id, owner=request.auth)
@@ -170,11 +175,12 @@ def list_parts(request, upload_id: UUID):
 @router.post(
     "/{upload_id}/sign",
     response={200: SignOut, 409: ErrorOut, **ERRORS},
-    summary="Presign one S3 request on this upload's key and multipart upload (Uppy 6's signRequest)",
+    summary="Presign one S3 request within this upload's plan (Uppy 6's signRequest)",
+    throttle=UserRateThrottle("UPLOADS_RATE_SIGN"),
 )
 def sign_request(request, upload_id: UUID, payload: SignIn):
     upload = services.upload_get(upload_id=upload_id, owner=request.auth)
-    return multipart.sign_request(
+    return signing.sign_request(
         upload=upload,
         method=payload.method,
         key=payload.key,

@@ -14,6 +14,13 @@ from .validation import MIME_TYPE_PATTERN
 REGION = re.compile(r"[a-z]{2}(-[a-z0-9]+)+-\d+|auto|[a-z0-9-]{2,32}")
 ADDRESSING_STYLES = ("path", "virtual", "auto")
 CHECKSUM_MODES = ("when_required", "when_supported")
+RATE_SETTINGS = (
+    "UPLOADS_RATE_PRESIGN",
+    "UPLOADS_RATE_COMPLETE",
+    "UPLOADS_RATE_URL",
+    "UPLOADS_RATE_PARTS",
+    "UPLOADS_RATE_SIGN",
+)
 # S3 accepts at most 5 GB in one POST (or PUT); a multipart upload, up to 5 TB.
 S3_MAX_POST_SIZE = 5 * 1024**3
 S3_MAX_OBJECT_SIZE = 5 * 1024**4
@@ -164,7 +171,7 @@ def _security_problems() -> Iterator[Problem]:
             f"libmagic, which checks uploaded files' content, can't be loaded: {problem}",
             "Install it: apt-get install libmagic1 (Debian, Ubuntu), brew install libmagic (macOS).",
         )
-    for name in ("UPLOADS_RATE_PRESIGN", "UPLOADS_RATE_COMPLETE", "UPLOADS_RATE_URL"):
+    for name in RATE_SETTINGS:
         if parse_rate(getattr(settings, name)) is None:
             yield (
                 "E022",

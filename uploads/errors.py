@@ -157,3 +157,17 @@ class SignRefused(UploadError):
 class MultipartUploadMismatch(UploadError):
     code = "multipart_upload_mismatch"
     default_message = "This is not the multipart upload of this upload."
+
+
+class MultipartAlreadyStarted(UploadError):
+    """CreateMultipartUpload is signed once per upload: one multipart upload, one plan."""
+
+    code = "multipart_already_started"
+    default_message = "This upload's multipart upload has already been signed; sign its parts."
+
+
+class UploadExpired(UploadError):
+    """The upload's policy has expired: nothing more is signed for it."""
+
+    code = "upload_expired"
+    default_message = "This upload's link has expired; start the upload again."

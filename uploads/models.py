@@ -73,9 +73,12 @@ class Upload(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(help_text="When the upload policy expires.")
     # A multipart upload (uploads/multipart.py): the store's id for it, kept here and never taken
-    # from a client unchecked, and the part size the server chose (empty when the client chose it).
+    # from a client unchecked, and the part size the server chose (for every multipart upload,
+    # also one a client starts itself; empty for uploads sent whole).
     multipart_upload_id = models.CharField(max_length=1024, blank=True)
     part_size = models.PositiveBigIntegerField(null=True, blank=True)
+    # When `/sign` signed CreateMultipartUpload for a client that starts its own (Uppy 6): once only.
+    create_signed_at = models.DateTimeField(null=True, blank=True)
 
     objects = UploadQuerySet.as_manager()
 

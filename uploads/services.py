@@ -29,7 +29,7 @@ from .errors import (
     UploadNotFound,
 )
 from .models import Upload
-from .multipart import multipart_abort_for, multipart_begin, multipart_finish, parts_count, uses_multipart
+from .multipart import multipart_abort_for, multipart_finish, multipart_plan, parts_count, uses_multipart
 from .quotas import require_room
 from .s3 import S3Client
 from .validation import (
@@ -64,9 +64,7 @@ class DirectUpload:
 
     @property
     def parts_count(self) -> int | None:
-        if self.part_size is None:
-            return None
-        return parts_count(self.upload.expected_size, self.part_size)
+        return None if self.part_size is None else parts_count(self.upload.expected_size, self.part_size)
 
     @property
     def id(self) -> uuid.UUID:
@@ -109,8 +107,8 @@ def upload_start(
     `size` is the size the client declares (pinned exactly); `max_size` an upper bound for when
     the size isn't known yet. Without either, the site's UPLOADS_MAX_FILE_SIZE applies. The
     upload is a POST policy, or a presigned PUT for stores without them (UPLOADS_UPLOAD_METHOD);
-    above UPLOADS_MULTIPART_THRESHOLD, a multipart upload the server starts (`client_multipart`:
-    none, for a client that starts its own through `multipart.sign_request`, such as Uppy 6).
+    above UPLOADS_MULTIPART_THRESHOLD, parts of a size the server chooses, in a multipart upload
+    it starts (`client_multipart`: the client starts it through `uploads.signing`, as Uppy 6 does).
     """
     display_name = clean_filename(filename)
     content_type = clean_content_type(content_type)
@@ -143,10 +141,11 @@ def upload_start(
             # Stored with the object, so even its plain URL never shows a script-capable file inline.
             "content_disposition": serving_for(content_type, display_name).disposition,
         }
-        if uses_multipart(size) and not client_multipart:
+        if uses_multipart(size):
             # A network call inside the transaction: if the store fails, no record is left.
-            multipart_begin(
+            multipart_plan(
                 upload=upload,
+                start=not client_multipart,
                 content_type=content_type,
                 acl=pinned["acl"],
                 content_disposition=pinned["content_disposition"],
