@@ -59,9 +59,9 @@ BARE_PUTS = """async ({ urls, part, concurrency }) => {
   await Promise.all(Array.from({ length: concurrency }, worker));
 }"""
 
-UPPY_UPLOAD = """async ({ csrf, part, concurrency }) => {
+UPPY_UPLOAD = """async ({ csrf, concurrency }) => {
   const file = document.getElementById("bench-file").files[0];
-  const { uppy, complete } = window.uppyThroughApi({ csrf, limit: concurrency, chunkSize: part, multipartAbove: 0 });
+  const { uppy, complete } = window.uppyThroughApi({ csrf, limit: concurrency });
   uppy.addFile({ name: file.name, type: "application/octet-stream", data: file });
   const result = await uppy.upload();
   if (result.failed.length) throw new Error(String(result.failed[0].error));
@@ -119,7 +119,7 @@ def page_upload(page, path: Path) -> float:
 
 
 def uppy_upload(page, csrf: str) -> float:
-    page.evaluate(UPPY_UPLOAD, {"csrf": csrf, "part": PART_SIZE, "concurrency": CONCURRENCY})
+    page.evaluate(UPPY_UPLOAD, {"csrf": csrf, "concurrency": CONCURRENCY})
     return page.evaluate(PART_PUTS_SECONDS)
 
 

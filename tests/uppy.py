@@ -44,11 +44,15 @@ def bundle() -> Path:
     return built
 
 
-# The glue: Uppy asks `signRequest` for every S3 request. A file's first request (Uppy proposes
-# the file's id as its key) creates the upload; the server answers with its own key, which Uppy
-# then uses. Once Uppy is done, `complete(file)` is our complete, which checks the object as always.
+# The glue: the server plans each upload, Uppy follows the plan. Before Uppy starts a file (a
+# pre-processor), the glue creates our upload (`client_multipart: true`); the answer says whether
+# it goes whole or in parts and of what size, which Uppy's `shouldUseMultipart` and
+# `getChunkSize` return (the part size depends only on the file's size). Uppy then asks
+# `signRequest` for every S3 request; the first one (Uppy proposes the file's id as its key) gets
+# the server's key, which Uppy uses from then on. Once Uppy is done, `complete(file)` is our
+# complete, which checks the object as always.
 GLUE = """
-window.uppyThroughApi = ({ csrf, limit = 6, chunkSize = 0, multipartAbove = 5 * 2 ** 20 }) => {
+window.uppyThroughApi = ({ csrf, limit = 6 }) => {
   const { Uppy, AwsS3 } = window.UppyBundle;
   const api = async (path, body) => {
     const response = await fetch(`/api/uploads${path}`, {
@@ -57,23 +61,29 @@ window.uppyThroughApi = ({ csrf, limit = 6, chunkSize = 0, multipartAbove = 5 * 
     if (!response.ok) throw new Error(`${response.status} ${await response.text()}`);
     return response.json();
   };
-  const ids = new Map(); // Uppy's file id -> our upload id
+  const uploads = new Map(); // Uppy's file id -> our upload (its id, key and plan)
+  const partSizes = new Map(); // a file's size -> the server's part size
   const uppy = new Uppy().use(AwsS3, {
     limit,
-    ...(chunkSize ? { getChunkSize: () => chunkSize } : {}),
-    shouldUseMultipart: (file) => file.size > multipartAbove,
+    shouldUseMultipart: (file) => uploads.get(file.id)?.method === "multipart",
+    getChunkSize: ({ size }) => partSizes.get(size),
     generateObjectKey: (file) => file.id,
-    async signRequest(request) {
+    signRequest(request) {
       const file = uppy.getFile(request.key);
-      if (file && !ids.has(file.id)) {
-        const { id } = await api("", { filename: file.name, content_type: file.type, size: file.size, client_multipart: true });
-        ids.set(file.id, id);
-      }
-      const id = file ? ids.get(file.id) : [...ids.values()].find((id) => request.key.includes(id));
-      return api(`/${id}/sign`, request);
+      const upload = file ? uploads.get(file.id) : [...uploads.values()].find((u) => u.key === request.key);
+      return api(`/${upload.id}/sign`, request);
     },
   });
-  return { uppy, complete: (file) => api(`/${ids.get(file.id)}/complete`) };
+  uppy.addPreProcessor(async (fileIds) => {
+    for (const fileId of fileIds) {
+      const file = uppy.getFile(fileId);
+      if (uploads.has(fileId)) continue;
+      const upload = await api("", { filename: file.name, content_type: file.type, size: file.size, client_multipart: true });
+      uploads.set(fileId, upload);
+      if (upload.method === "multipart") partSizes.set(file.size, upload.part_size);
+    }
+  });
+  return { uppy, complete: (file) => api(`/${uploads.get(file.id).id}/complete`) };
 };
 """
 
