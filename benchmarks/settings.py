@@ -30,5 +30,6 @@ LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "W
 # One user makes thousands of requests a minute here: limits so high they never refuse, so the
 # throttle and quota checks still run (and cost what they cost) in every measured request.
 UPLOADS_RATE_PRESIGN = UPLOADS_RATE_COMPLETE = UPLOADS_RATE_URL = "1000000/m"
+UPLOADS_RATE_PARTS = UPLOADS_RATE_SIGN = "1000000/m"
 UPLOADS_QUOTA_BYTES = 10**15
 UPLOADS_QUOTA_PENDING = 10**9
