@@ -1,4 +1,4 @@
-"""The site's one NinjaAPI, mounted at /api/ (interactive docs at /api/docs).
+"""The site's one NinjaAPI, mounted at /api/ (interactive docs at /api/docs, for signed-in users).
 
 Every failure answers `{"detail": "...", "code": "..."}`, reusing the `detail` key of ninja's own
 errors: the uploads' errors through `uploads.api.upload_error`, ninja's and unexpected ones here.
@@ -9,10 +9,11 @@ from __future__ import annotations
 import logging
 import math
 
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
 from uploads.api import router as uploads_router
@@ -32,6 +33,11 @@ CODE_BY_HTTP_STATUS = {
 }
 
 api = NinjaAPI(
+    # The interactive docs (and their schema) for signed-in users only, with Swagger UI from the
+    # site's own static files (ninja's, as "ninja" is an installed app) under the site's CSP;
+    # no online validator badge, which Swagger UI would fetch from validator.swagger.io.
+    docs=Swagger(settings={"validatorUrl": None}),
+    docs_decorator=login_required,
     title="S3 direct uploads",
     version="1.0.0",
     description=(

@@ -14,9 +14,6 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-# ninja's interactive docs load Swagger UI from a CDN; they are a developer's page, not the site's.
-EXEMPT_PREFIXES = ("/api/docs",)
-
 
 def content_security_policy() -> str:
     storage = storage_origin(
@@ -57,7 +54,7 @@ class ContentSecurityPolicyMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if "Content-Security-Policy" not in response and not request.path.startswith(EXEMPT_PREFIXES):
+        if "Content-Security-Policy" not in response:
             response["Content-Security-Policy"] = content_security_policy()
             response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         return response

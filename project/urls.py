@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
 from project import health
@@ -11,6 +12,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     re_path(r"^api/", unknown_endpoint),
-    path("accounts/", include("django.contrib.auth.urls")),
+    # Sign-in and sign-out only: no password reset or change by mail (undocumented, unthrottled,
+    # outside the lockout; staff change passwords in the admin, or `manage.py changepassword`).
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("uploads.urls")),
 ]

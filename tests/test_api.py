@@ -365,8 +365,9 @@ def test_an_unknown_api_path_answers_json_404(db, method, path):
     assert_error(response, 404, "not_found")
 
 
-def test_the_openapi_schema_types_every_operation(db):
-    schema = Client().get("/api/openapi.json").json()
+def test_the_openapi_schema_types_every_operation(client, user):
+    client.force_login(user)
+    schema = client.get("/api/openapi.json").json()
     operations = {
         (method.upper(), path): spec
         for path, methods in schema["paths"].items()
@@ -397,8 +398,10 @@ def test_the_openapi_schema_types_every_operation(db):
             assert "$ref" in str(spec["responses"][success]["content"])
 
 
-def test_the_interactive_docs_are_served(db):
-    assert Client().get("/api/docs").status_code == 200
+def test_the_interactive_docs_are_served_to_signed_in_users(client, user):
+    client.force_login(user)
+
+    assert client.get("/api/docs").status_code == 200
 
 
 # --- A script's whole session over HTTP -------------------------------------------------------
