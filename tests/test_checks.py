@@ -148,8 +148,9 @@ def test_it_reports_a_missing_libmagic(monkeypatch):
     assert "uploads.E021" in ids(checks.check_security_settings(None))
 
 
-def test_it_reports_a_rate_that_is_not_a_rate(settings):
-    settings.UPLOADS_RATE_URL = "fast"
+@pytest.mark.parametrize("name", checks.RATE_SETTINGS)
+def test_it_reports_a_rate_that_is_not_a_rate(settings, name):
+    setattr(settings, name, "fast")
 
     assert ids(checks.check_security_settings(None)) == ["uploads.E022"]
 

@@ -1,6 +1,24 @@
 """Attacks, each refused. Every case reads as what an attacker tries and what stops it.
 
 No case may answer 500, and a refused request leaves no row behind.
+
+Attacks tested in sibling modules, by name:
+
+- The signing endpoint and multipart plans (test_security_sign.py; the store-involving ones
+  again on SeaweedFS in test_security_sign_strict.py):
+  the `/sign` memory/CPU bomb, a 0- or 1-byte part 1 on a client multipart upload, completed
+  through `/sign` or `/complete` (`409 part_size_mismatch`, one ListParts walk); parts uploaded
+  far beyond the plan (never walked); CreateMultipartUpload signed for an upload planned whole
+  (`not_multipart`) or a second time (`multipart_already_started`); part numbers outside
+  1..parts_count (`invalid_part_numbers`); part URLs without their exact length (every one is
+  signed with `content-length`, and the strict store refuses a longer body); a whole-object PUT
+  for an upload planned in parts (`sign_refused`); signing after the policy expired
+  (`410 upload_expired`); a replayed CreateMultipartUpload URL (its upload gets no part signed);
+  floods of `/sign` and `/parts` (`429 throttled`).
+- The site's surface (test_security_site.py, test_browser_docs.py): the API docs and schema
+  for anonymous visitors, the docs outside the CSP or loading another origin; the password
+  reset and change pages; locking any account out from behind a proxy, and dodging the lockout
+  with a forged X-Forwarded-For; form fields a POST policy does not name.
 """
 
 from urllib.parse import urlsplit
