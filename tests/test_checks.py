@@ -159,3 +159,10 @@ def test_it_reports_a_negative_quota(settings):
     settings.UPLOADS_QUOTA_PENDING = -1
 
     assert ids(checks.check_security_settings(None)) == ["uploads.E023"]
+
+
+def test_the_readme_documents_every_rate_and_the_trusted_proxy_settings():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+
+    for name in (*checks.RATE_SETTINGS, "TRUSTED_PROXY_COUNT", "CLIENT_IP_HEADER"):
+        assert f"`{name}`" in readme, name
