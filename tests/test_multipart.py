@@ -6,14 +6,12 @@ file of 11 MiB goes in 3 parts.
 
 import hashlib
 import os
-import uuid
 
 import pytest
 import requests
 
 from uploads import multipart
 from uploads.models import Upload
-from uploads.validation import object_key
 
 MIB = 1024 * 1024
 SIZE = 11 * MIB  # parts of 5, 5 and 1 MiB
@@ -233,90 +231,3 @@ def test_another_users_upload_is_not_found_on_every_multipart_endpoint(
 
     assert_error(response, 404, "not_found")
     assert Upload.objects.get(pk=started["id"]).status == Upload.Status.PENDING
-
-
-# --- Signing for a client that speaks S3 itself (Uppy 6's signRequest) ----------------------
-
-
-@pytest.fixture
-def client_started(s3, api, small_parts):
-    """An upload whose client starts the multipart upload itself (Uppy 6)."""
-    response = api.post(
-        "/api/uploads",
-        {"filename": "video.mp4", "content_type": "video/mp4", "size": SIZE, "client_multipart": True},
-        content_type="application/json",
-    )
-    return response.json()
-
-
-def sign(api, started, **request):
-    return api.post(f"/api/uploads/{started['id']}/sign", request, content_type="application/json")
-
-
-def create_as_the_client(s3, api, started) -> str:
-    """Sign CreateMultipartUpload and send it as Uppy does; return the store's upload id."""
-    signed = sign(api, started, method="POST", key="whatever-uppy-proposes.mp4").json()
-    response = requests.post(signed["url"], headers=signed["headers"], timeout=30)
-    assert response.status_code == 200, response.text
-    return response.text.split("<UploadId>")[1].split("</UploadId>")[0]
-
-
-def test_sign_answers_the_key_the_server_chose_whatever_key_the_client_proposed(client_started, api):
-    signed = sign(api, client_started, method="POST", key="uppy-key.mp4", contentType="video/mp4")
-
-    assert signed.status_code == 200, signed.content
-    assert signed.json()["key"] == client_started["key"]
-    assert signed.json()["headers"]["Content-Type"] == "video/mp4"
-
-
-def test_the_first_upload_id_a_client_presents_is_kept_once_the_store_lists_it(client_started, api, s3):
-    upload_id = create_as_the_client(s3, api, client_started)
-
-    signed = sign(
-        api, client_started, method="PUT", key=client_started["key"], uploadId=upload_id, partNumber=1
-    )
-
-    assert signed.status_code == 200, signed.content
-    assert Upload.objects.get(pk=client_started["id"]).multipart_upload_id == upload_id
-
-
-def test_an_upload_id_the_store_does_not_list_for_the_key_is_refused(client_started, api, s3):
-    other = s3.create_multipart_upload(key=object_key(uuid.uuid4(), "video.mp4"), content_type="video/mp4")
-
-    response = sign(
-        api, client_started, method="PUT", key=client_started["key"], uploadId=other, partNumber=1
-    )
-
-    assert_error(response, 409, "multipart_upload_mismatch")
-    assert Upload.objects.get(pk=client_started["id"]).multipart_upload_id == ""
-
-
-def test_another_upload_id_than_the_servers_is_refused(started, api, s3):
-    other = s3.create_multipart_upload(key=started["key"], content_type="video/mp4")
-
-    response = sign(api, started, method="PUT", key=started["key"], uploadId=other, partNumber=1)
-
-    assert_error(response, 409, "multipart_upload_mismatch")
-
-
-def test_requests_on_another_key_are_refused_with_403(started, api):
-    upload_id = Upload.objects.get(pk=started["id"]).multipart_upload_id
-
-    response = sign(
-        api, started, method="PUT", key=object_key(uuid.uuid4(), "key.bin"), uploadId=upload_id, partNumber=1
-    )
-
-    assert_error(response, 403, "sign_refused")
-
-
-def test_deleting_the_object_through_sign_is_refused_with_403(client_started, api):
-    assert_error(sign(api, client_started, method="DELETE", key=client_started["key"]), 403, "sign_refused")
-
-
-def test_a_complete_is_signed_only_once_the_parts_pass_the_checks(started, api, body):
-    upload_id = Upload.objects.get(pk=started["id"]).multipart_upload_id
-    send_parts(api, started, body, numbers=[1, 2])
-
-    response = sign(api, started, method="POST", key=started["key"], uploadId=upload_id)
-
-    assert_error(response, 409, "part_missing")
