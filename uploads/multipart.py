@@ -146,13 +146,13 @@ def multipart_part_urls(*, upload: Upload, part_numbers: list[int]) -> PartUrls:
 
 
 def multipart_state(*, upload: Upload) -> MultipartState:
-    """Return the plan and the parts the store already has (ListParts, every page)."""
+    """Return the plan and the parts the store already has (ListParts, up to the plan's last part)."""
     _require_open(upload, planned=True)
     parts = planned_parts(S3Client(), upload, upload.multipart_upload_id)
     if parts is None:
         raise NotMultipart("The store no longer has this multipart upload; start the upload again.")
     return MultipartState(
-        part_size=upload.part_size,
+        part_size=planned_part_size(upload),
         parts_count=planned_count(upload),
         parts=parts,
     )
