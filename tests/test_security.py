@@ -342,7 +342,8 @@ def test_the_finish_token_replayed_by_another_user_records_nothing(s3, user, oth
     with pytest.raises(UploadNotFound, match="belongs to someone else"):
         form_uploads.form_upload_finish(owner=other_user, token=token)
 
-    assert not Upload.objects.exists()
+    assert not Upload.objects.filter(owner=other_user).exists()
+    assert Upload.objects.get().status == Upload.Status.PENDING  # the signer's placeholder, untouched
 
 
 def test_the_finish_token_replayed_after_delete_re_creates_nothing(s3, user, put_object):

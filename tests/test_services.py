@@ -502,7 +502,7 @@ def test_finish_refuses_an_object_stored_with_another_type_than_the_policy_pinne
     with pytest.raises(ObjectTypeMismatch, match="stored as text/html"):
         form_uploads.form_upload_finish(owner=user, token=token)
 
-    assert not Upload.objects.exists()
+    assert Upload.objects.get().failure_code == "object_type_mismatch"
     assert list(s3.iter_objects(prefix=folder)) == []
 
 
@@ -523,18 +523,16 @@ def test_finish_refuses_html_named_as_a_png(s3, user, put_object):
     with pytest.raises(ObjectTypeMismatch):
         form_uploads.form_upload_finish(owner=user, token=token)
 
-    assert not Upload.objects.exists()
+    assert Upload.objects.get().status == Upload.Status.FAILED
 
 
-def test_finish_refuses_a_file_over_the_byte_quota(s3, user, put_object, settings):
-    settings.UPLOADS_QUOTA_BYTES = 3
-    _, token, folder = sign_form(user)
-    put_object(folder + "notes.txt", b"four", "application/octet-stream")
+def test_a_form_is_not_signed_over_the_byte_quota(s3, user, settings):
+    settings.UPLOADS_QUOTA_BYTES = 3  # the form's policy allows up to UPLOADS_MAX_FILE_SIZE
 
     with pytest.raises(QuotaExceeded):
-        form_uploads.form_upload_finish(owner=user, token=token)
+        sign_form(user)
 
-    assert list(s3.iter_objects(prefix=folder)) == []
+    assert not Upload.objects.exists()
 
 
 def test_a_finish_token_replayed_after_delete_records_nothing(s3, user, put_object):

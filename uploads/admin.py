@@ -22,7 +22,16 @@ class TypeFamilyFilter(admin.SimpleListFilter):
 
 @admin.register(Upload)
 class UploadAdmin(admin.ModelAdmin):
-    list_display = ["thumbnail", "original_filename", "owner", "status", "size", "content_type", "created_at"]
+    list_display = [
+        "thumbnail",
+        "original_filename",
+        "owner",
+        "status",
+        "failure_code",
+        "size",
+        "content_type",
+        "created_at",
+    ]
     list_display_links = ["original_filename"]
     list_filter = [
         "status",
@@ -32,7 +41,19 @@ class UploadAdmin(admin.ModelAdmin):
         "public",
     ]
     search_fields = ["original_filename", "file", "owner__username"]
-    readonly_fields = ["id", "file", "size", "etag", "created_at", "completed_at", "expires_at"]
+    # The status changes only through uploads.lifecycle (the actions below), never by hand.
+    readonly_fields = [
+        "id",
+        "file",
+        "status",
+        "failure_code",
+        "failure_reason",
+        "size",
+        "etag",
+        "created_at",
+        "completed_at",
+        "expires_at",
+    ]
     list_select_related = ["owner"]
     date_hierarchy = "created_at"
     actions = ["check_with_storage"]
