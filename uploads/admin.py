@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
-from . import listing, services
+from . import deletion, listing, services
 from .errors import UploadError
 from .models import ApiToken, Upload
 
@@ -70,13 +70,13 @@ class UploadAdmin(admin.ModelAdmin):
     # services, so the object goes with its record; if S3 fails, the records stay marked deleting.
     def delete_model(self, request, obj):
         try:
-            services.upload_delete(upload=obj)
+            deletion.upload_delete(upload=obj)
         except UploadError as e:
             messages.error(request, f"Could not delete {obj.original_filename}: {e}")
 
     def delete_queryset(self, request, queryset):
         try:
-            services.upload_delete_many(upload_ids=list(queryset.values_list("pk", flat=True)))
+            deletion.upload_delete_many(upload_ids=list(queryset.values_list("pk", flat=True)))
         except UploadError as e:
             messages.error(request, f"Some files could not be deleted: {e}")
 

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import reswap, retarget, trigger_client_event
 
-from . import form_uploads, listing, quotas, services, sharing
+from . import deletion, form_uploads, listing, quotas, services, sharing
 from .auth import UserRateThrottle
 from .errors import StorageUnavailable, UploadError, UploadNotFound
 from .forms import BulkDeleteForm, ListQueryForm, ShareForm
@@ -196,7 +196,7 @@ def delete(request: HttpRequest, upload_id) -> HttpResponse:
         raise Http404("No such upload.") from None
     name = upload.original_filename
     try:
-        services.upload_delete(upload=upload)
+        deletion.upload_delete(upload=upload)
     except UploadError as e:
         if request.htmx:
             # 200, not 503: htmx 2 swaps no 4xx/5xx response, so the message would never show.
@@ -239,7 +239,7 @@ def delete_many(request: HttpRequest) -> HttpResponse:
         uploads = listing.upload_list(owner=request.user).filter(pk__in=ids)
         return render(request, "uploads/confirm_delete.html", {"uploads": uploads})
     try:
-        count = services.upload_delete_many(owner=request.user, upload_ids=ids)
+        count = deletion.upload_delete_many(owner=request.user, upload_ids=ids)
     except UploadError as e:
         response = _message(request, "error", f"Could not delete every file: {e}")
     else:
