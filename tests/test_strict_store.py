@@ -456,8 +456,9 @@ def test_without_javascript_the_form_uploads_to_seaweedfs(strict_chromium, live_
     path.write_bytes(BODY)
     sign_in(page, live_server.url, user)
 
+    page.get_by_role("link", name="Upload a file").click()  # the form is signed on a page of its own
     page.set_input_files("#file-input", str(path))
-    page.get_by_role("button", name="Upload").click()
+    page.get_by_role("button", name="Upload", exact=True).click()
     page.wait_for_url(f"{live_server.url}/")
 
     # The page is rendered by the server: nothing more will arrive, so no need to wait long.

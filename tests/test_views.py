@@ -8,6 +8,7 @@ from urllib.parse import urlparse
 
 import pytest
 import requests
+from django.core.cache import cache
 from django.urls import reverse
 
 from uploads import listing
@@ -62,6 +63,42 @@ def test_the_form_page_signs_a_form_for_one_file_in_a_fresh_folder(s3, browser, 
     assert form.fields["key"].endswith("/${filename}")
     assert "/uploads/finish/" in form.fields["success_action_redirect"]
     assert "?" not in form.fields["success_action_redirect"]  # the token is in the path
+
+
+def test_the_page_signs_no_form_and_reserves_nothing(s3, browser):
+    browser.get(reverse("uploads:index"))
+    browser.get(reverse("uploads:index"))
+
+    assert not Upload.objects.exists()
+
+
+def test_the_form_page_reserves_a_pending_upload(s3, browser, user):
+    form = browser.get(reverse("uploads:form_upload")).context["form"]
+
+    placeholder = Upload.objects.get()
+    assert (placeholder.owner, placeholder.status) == (user, Upload.Status.PENDING)
+    assert form.fields["key"] == placeholder.key
+
+
+def test_the_form_page_refuses_a_form_past_the_pending_limit(s3, browser, user, upload_factory, settings):
+    settings.UPLOADS_QUOTA_PENDING = 1
+    upload_factory(owner=user)
+
+    response = browser.get(reverse("uploads:form_upload"), follow=True)
+
+    assert "at most 1 may be at once" in response.content.decode()
+    assert Upload.objects.count() == 1
+
+
+def test_form_pages_share_the_presign_rate_limit(s3, browser, settings):
+    cache.clear()
+    settings.UPLOADS_RATE_PRESIGN = "1/m"
+    browser.get(reverse("uploads:form_upload"))
+
+    response = browser.get(reverse("uploads:form_upload"), follow=True)
+
+    assert "Too many uploads started" in response.content.decode()
+    assert Upload.objects.count() == 1
 
 
 @pytest.fixture
