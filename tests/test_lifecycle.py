@@ -5,10 +5,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.utils import timezone
 
 from uploads import deletion, lifecycle, services
-from uploads.cleanup import CleanupRun
 from uploads.models import PolicyTombstone, Upload, Usage
 
 pytestmark = pytest.mark.django_db
@@ -123,30 +121,3 @@ def test_an_upload_whose_policy_is_dead_leaves_no_tombstone(upload_factory, sett
     lifecycle.transition(upload, lifecycle.FAILED, failure_code="object_missing")
 
     assert not PolicyTombstone.objects.exists()
-
-
-def test_a_file_stored_with_a_deleted_uploads_policy_goes_once_the_grace_ends(s3, user, post_to_s3):
-    direct = services.upload_start(owner=user, filename="a.txt", content_type="text/plain", size=5)
-    deletion.upload_delete(upload=direct.upload)
-    post_to_s3(direct.url, direct.fields, b"later")  # the policy still lives
-    due = direct.expires_at + lifecycle.policy_grace()
-
-    early = CleanupRun(now=due - timedelta(seconds=1)).run()
-    kept = s3.head(direct.key)
-    late = CleanupRun(now=due + timedelta(seconds=1)).run()
-
-    assert (early.swept, kept is not None) == (0, True)
-    assert late.swept == 1
-    assert s3.head(direct.key) is None
-    assert not PolicyTombstone.objects.exists()
-
-
-def test_a_failed_uploads_folder_is_swept_once_its_policy_is_dead(s3, user, post_to_s3):
-    direct = services.upload_start(owner=user, filename="a.txt", content_type="text/plain", size=5)
-    services.upload_fail(upload=direct.upload)
-    post_to_s3(direct.url, direct.fields, b"later")
-
-    CleanupRun(now=timezone.now() + timedelta(hours=1)).run()
-
-    assert s3.head(direct.key) is None
-    assert Upload.objects.get().status == Upload.Status.FAILED  # the record stays, for its owner
