@@ -118,7 +118,7 @@ def form_upload(request: HttpRequest) -> HttpResponse:
     A step of its own, so the page every visitor loads (most with JavaScript, which never uses
     this form) reserves nothing.
     """
-    request.auth = request.user
+    request.auth = request.user  # the throttle keys on the caller as the API's auth sets it
     if not _PRESIGN_RATE.allow_request(request):
         wait = max(1, int(_PRESIGN_RATE.wait() or 1))
         messages.error(request, f"Too many uploads started; try again in {wait} seconds.")
