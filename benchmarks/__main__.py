@@ -3,6 +3,7 @@
 python -m benchmarks                      # every benchmark, one process each
 python -m benchmarks per_request scaling  # some of them
 python -m benchmarks production           # gunicorn.conf.py + PostgreSQL, store at +0/+200 ms and hung
+python -m benchmarks quotas               # PostgreSQL: 50 presigns at once vs the limits; the check at 1M rows
 python -m benchmarks report               # only rewrite BENCHMARKS.md from benchmarks/results/
 
 Exits non-zero when a figure misses its target, naming it.
@@ -15,7 +16,7 @@ import sys
 
 from benchmarks import report
 
-BENCHMARKS = ("per_request", "scaling", "load", "production", "datapath", "multipart")
+BENCHMARKS = ("per_request", "scaling", "load", "production", "datapath", "multipart", "quotas")
 
 
 def main(names: list[str]) -> int:

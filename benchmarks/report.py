@@ -319,6 +319,42 @@ def multipart_missed(r: dict) -> list[str]:
     ]
 
 
+def quotas_figures(r: dict) -> str:
+    rows = []
+    for name, label in (("burst_pending", "pending uploads"), ("burst_bytes", "bytes reserved")):
+        for when in ("before", "after"):
+            b = r[name][when]
+            value, limit = (
+                (b["pending"], b["pending_limit"])
+                if name == "burst_pending"
+                else (b["bytes"], b["bytes_limit"])
+            )
+            rows.append([f"{label}, {when}", f"{value:,}", f"{limit:,}", yes(value <= limit)])
+    check = r["check"]
+    return (
+        table(["50 presigns at once", "left", "limit", "within"], rows)
+        + "\n\n"
+        + table(
+            [f"quota check, one user with {check['rows']:,} uploads", "ms (median)"],
+            [
+                ["before: SUM over the user's rows", check["before_ms"]],
+                ["after: the user's usage row, locked", check["after_ms"]],
+            ],
+        )
+    )
+
+
+def quotas_missed(r: dict) -> list[str]:
+    missed = []
+    for name, value, limit in (
+        ("pending", r["burst_pending"]["after"]["pending"], r["burst_pending"]["after"]["pending_limit"]),
+        ("bytes", r["burst_bytes"]["after"]["bytes"], r["burst_bytes"]["after"]["bytes_limit"]),
+    ):
+        if value > limit:
+            missed.append(f"quotas: a burst left {value} {name} over the limit {limit}")
+    return missed
+
+
 SECTIONS = {
     "per_request": (per_request_figures, per_request_missed),
     "scaling": (scaling_figures, scaling_missed),
@@ -327,6 +363,7 @@ SECTIONS = {
     "datapath": (datapath_figures, datapath_missed),
     "datapath_seaweedfs": (datapath_figures, datapath_missed),
     "multipart": (multipart_figures, multipart_missed),
+    "quotas": (quotas_figures, quotas_missed),
 }
 
 

@@ -188,6 +188,9 @@ UPLOADS_KEY_PREFIX = env.str("UPLOADS_KEY_PREFIX", default="uploads")
 UPLOADS_ALLOWED_CONTENT_TYPES = env.list("UPLOADS_ALLOWED_CONTENT_TYPES", default=["*/*"])
 # A presigned POST policy lives minutes, not days.
 UPLOADS_PRESIGN_EXPIRATION = env.int("UPLOADS_PRESIGN_EXPIRATION", default=600)
+# How long after a policy expires an upload that started in time may still be arriving: the folder
+# of a pending upload deleted or failed meanwhile is swept once more after expiry + this grace.
+UPLOADS_POLICY_GRACE = env.int("UPLOADS_POLICY_GRACE", default=300)
 UPLOADS_URL_EXPIRATION = AWS_QUERYSTRING_EXPIRE
 UPLOADS_URL_MAX_EXPIRATION = env.int("UPLOADS_URL_MAX_EXPIRATION", default=24 * 3600)
 # Canned ACL for private objects; set it empty for buckets with ACLs disabled (Object Ownership

@@ -8,6 +8,7 @@ from django.utils import timezone
 from moto.server import ThreadedMotoServer
 
 from uploads.models import ApiToken, Upload
+from uploads.quotas import recount_usage
 from uploads.s3 import S3Client
 from uploads.validation import object_key
 
@@ -114,7 +115,7 @@ def upload_factory(db, put_object):
         if body is not None:
             put_object(key, body, stored_type or content_type)
         created = timezone.now() - age
-        return Upload.objects.create(
+        upload = Upload.objects.create(
             id=upload_id,
             owner=owner,
             file=key,
@@ -126,6 +127,9 @@ def upload_factory(db, put_object):
             expires_at=created + timedelta(minutes=10),
             **fields,
         )
+        if owner is not None:
+            recount_usage(owner.pk)  # a record written by hand: its owner's usage row follows
+        return upload
 
     return make
 

@@ -40,6 +40,12 @@ def test_it_reports_a_policy_expiration_of_days(settings):
     assert ids(checks.check_upload_limits(None)) == ["uploads.E011"]
 
 
+def test_it_reports_a_policy_grace_of_hours(settings):
+    settings.UPLOADS_POLICY_GRACE = 2 * 3600
+
+    assert ids(checks.check_upload_limits(None)) == ["uploads.E024"]
+
+
 def test_it_reports_a_non_positive_max_file_size(settings):
     settings.UPLOADS_MAX_FILE_SIZE = 0
 

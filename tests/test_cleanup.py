@@ -12,9 +12,10 @@ from django.db import connection
 from django.utils import timezone
 
 from uploads import cleanup as cleanup_module
+from uploads import deletion, form_uploads, lifecycle, services
 from uploads.cleanup import CleanupRun
 from uploads.errors import InvalidCleanupOption
-from uploads.models import Upload
+from uploads.models import PolicyTombstone, Upload
 from uploads.validation import object_key, upload_folder, uploads_root
 
 DAY = timedelta(days=1)
@@ -477,3 +478,45 @@ def test_a_stale_pending_multipart_upload_fails_and_its_parts_go(s3, upload_fact
 
     assert Upload.objects.get(pk=upload.pk).status == Upload.Status.FAILED
     assert list(s3.iter_multipart_uploads(prefix=upload.key)) == []
+
+
+# --- Folders of dead policies (tombstones) ---------------------------------------------------
+
+
+def test_a_file_stored_with_a_deleted_uploads_policy_goes_once_the_grace_ends(s3, user, post_to_s3):
+    direct = services.upload_start(owner=user, filename="a.txt", content_type="text/plain", size=5)
+    deletion.upload_delete(upload=direct.upload)
+    post_to_s3(direct.url, direct.fields, b"later")  # the policy still lives
+    due = direct.expires_at + lifecycle.policy_grace()
+
+    early = CleanupRun(now=due - timedelta(seconds=1)).run()
+    kept = s3.head(direct.key)
+    late = CleanupRun(now=due + timedelta(seconds=1)).run()
+
+    assert (early.swept, kept is not None) == (0, True)
+    assert late.swept == 1
+    assert s3.head(direct.key) is None
+    assert not PolicyTombstone.objects.exists()
+
+
+def test_a_failed_uploads_folder_is_swept_once_its_policy_is_dead(s3, user, post_to_s3):
+    direct = services.upload_start(owner=user, filename="a.txt", content_type="text/plain", size=5)
+    services.upload_fail(upload=direct.upload)
+    post_to_s3(direct.url, direct.fields, b"later")
+
+    CleanupRun(now=timezone.now() + timedelta(hours=1)).run()
+
+    assert s3.head(direct.key) is None
+    assert Upload.objects.get().status == Upload.Status.FAILED  # the record stays, for its owner
+
+
+def test_a_form_placeholder_waits_for_its_policy_and_the_grace_then_fails_without_a_file(s3, user):
+    form_uploads.form_upload_start(owner=user, finish_url=lambda token: "http://testserver/")
+    due = Upload.objects.get().expires_at + lifecycle.policy_grace()
+
+    CleanupRun(older_than=cleanup_module.minimum_age(), now=due - timedelta(seconds=1)).run()
+    waiting = Upload.objects.get().status
+    CleanupRun(older_than=cleanup_module.minimum_age(), now=due + timedelta(seconds=1)).run()
+
+    assert waiting == Upload.Status.PENDING
+    assert Upload.objects.get().failure_code == "object_missing"

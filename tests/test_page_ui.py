@@ -102,6 +102,16 @@ def test_the_login_page_has_no_accessibility_violations(site, open_context, sche
 
 
 @pytest.mark.parametrize("scheme", SCHEMES)
+def test_the_no_javascript_form_page_has_no_accessibility_violations(site, open_context, user, scheme):
+    page = open_context(color_scheme=scheme)
+    sign_in(page, site, user)
+    page.goto(f"{site}/uploads/new/")
+
+    sync_api.expect(page.get_by_role("button", name="Upload", exact=True)).to_be_visible()
+    check_and_capture(page, "form-upload", scheme)
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
 def test_the_empty_page_has_no_accessibility_violations(site, open_context, user, scheme):
     page = open_context(color_scheme=scheme)
     sign_in(page, site, user)

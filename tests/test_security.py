@@ -31,7 +31,7 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.test_content import HTML, PE
-from uploads import form_uploads, services
+from uploads import deletion, form_uploads, services
 from uploads.errors import UploadNotFound
 from uploads.models import ApiToken, Upload
 from uploads.s3 import S3Client
@@ -360,14 +360,15 @@ def test_the_finish_token_replayed_by_another_user_records_nothing(s3, user, oth
     with pytest.raises(UploadNotFound, match="belongs to someone else"):
         form_uploads.form_upload_finish(owner=other_user, token=token)
 
-    assert not Upload.objects.exists()
+    assert not Upload.objects.filter(owner=other_user).exists()
+    assert Upload.objects.get().status == Upload.Status.PENDING  # the signer's placeholder, untouched
 
 
 def test_the_finish_token_replayed_after_delete_re_creates_nothing(s3, user, put_object):
     token = signed_form(user, put_object)
     upload = form_uploads.form_upload_finish(owner=user, token=token)
     assert form_uploads.form_upload_finish(owner=user, token=token) == upload  # a reload: the same upload
-    services.upload_delete(upload=upload)
+    deletion.upload_delete(upload=upload)
     S3Client().client.put_object(Bucket=S3Client().bucket_name, Key=upload.key, Body=b"again")
 
     with pytest.raises(UploadNotFound, match="already been used"):
@@ -419,7 +420,7 @@ def test_delete_removes_a_second_object_a_live_policy_put_in_the_uploads_folder(
     upload = upload_factory(status="complete", body=b"recorded")
     extra = put_object(upload.key.rsplit("/", 1)[0] + "/smuggled.html", b"<script>", "text/html")
 
-    services.upload_delete(upload=upload)
+    deletion.upload_delete(upload=upload)
 
     assert s3.head(upload.key) is None
     assert s3.head(extra) is None
@@ -429,6 +430,6 @@ def test_delete_never_touches_objects_outside_the_uploads_own_folder(s3, upload_
     neighbour = upload_factory(status="complete", body=b"someone else's")
     upload = upload_factory(status="complete", body=b"mine")
 
-    services.upload_delete(upload=upload)
+    deletion.upload_delete(upload=upload)
 
     assert s3.head(neighbour.key) is not None

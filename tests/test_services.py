@@ -5,7 +5,7 @@ import requests
 from django.core import signing
 
 from tests.test_content import HTML, PDF, PE, png
-from uploads import form_uploads, listing, quotas, services, sharing
+from uploads import deletion, form_uploads, listing, quotas, services, sharing
 from uploads.content import HEAD_BYTES
 from uploads.errors import (
     ContentTypeNotAllowed,
@@ -42,7 +42,7 @@ def test_it_runs_the_whole_lifecycle_over_http(s3, user, post_to_s3):
     upload = services.upload_complete(upload=direct.upload)
     link = services.upload_download_url(upload=upload)
     downloaded = requests.get(link.url, timeout=10)
-    services.upload_delete(upload=upload)
+    deletion.upload_delete(upload=upload)
 
     assert posted.status_code == 201
     assert upload.status == Upload.Status.COMPLETE
@@ -285,7 +285,7 @@ def test_delete_keeps_the_record_when_s3_fails(s3_down, upload_factory):
     upload = upload_factory(status=Upload.Status.COMPLETE)
 
     with pytest.raises(StorageUnavailable):
-        services.upload_delete(upload=upload)
+        deletion.upload_delete(upload=upload)
 
     assert Upload.objects.filter(pk=upload.pk).exists()
 
@@ -321,7 +321,7 @@ def test_a_delete_interrupted_by_an_outage_leaves_the_record_marked_deleting(s3_
     upload = upload_factory(status=Upload.Status.COMPLETE)
 
     with pytest.raises(StorageUnavailable):
-        services.upload_delete(upload=upload)
+        deletion.upload_delete(upload=upload)
 
     assert Upload.objects.get(pk=upload.pk).status == Upload.Status.DELETING
 
@@ -336,7 +336,7 @@ def test_a_deleting_upload_hands_out_no_download_link(s3, upload_factory):
 def test_deleting_again_finishes_an_interrupted_delete(s3, upload_factory):
     upload = upload_factory(status=Upload.Status.DELETING, body=b"x")
 
-    services.upload_delete(upload=upload)
+    deletion.upload_delete(upload=upload)
 
     assert not Upload.objects.filter(pk=upload.pk).exists()
     assert s3.head(upload.key) is None
@@ -502,7 +502,7 @@ def test_finish_refuses_an_object_stored_with_another_type_than_the_policy_pinne
     with pytest.raises(ObjectTypeMismatch, match="stored as text/html"):
         form_uploads.form_upload_finish(owner=user, token=token)
 
-    assert not Upload.objects.exists()
+    assert Upload.objects.get().failure_code == "object_type_mismatch"
     assert list(s3.iter_objects(prefix=folder)) == []
 
 
@@ -523,24 +523,22 @@ def test_finish_refuses_html_named_as_a_png(s3, user, put_object):
     with pytest.raises(ObjectTypeMismatch):
         form_uploads.form_upload_finish(owner=user, token=token)
 
-    assert not Upload.objects.exists()
+    assert Upload.objects.get().status == Upload.Status.FAILED
 
 
-def test_finish_refuses_a_file_over_the_byte_quota(s3, user, put_object, settings):
-    settings.UPLOADS_QUOTA_BYTES = 3
-    _, token, folder = sign_form(user)
-    put_object(folder + "notes.txt", b"four", "application/octet-stream")
+def test_a_form_is_not_signed_over_the_byte_quota(s3, user, settings):
+    settings.UPLOADS_QUOTA_BYTES = 3  # the form's policy allows up to UPLOADS_MAX_FILE_SIZE
 
     with pytest.raises(QuotaExceeded):
-        form_uploads.form_upload_finish(owner=user, token=token)
+        sign_form(user)
 
-    assert list(s3.iter_objects(prefix=folder)) == []
+    assert not Upload.objects.exists()
 
 
 def test_a_finish_token_replayed_after_delete_records_nothing(s3, user, put_object):
     _, token, folder = sign_form(user)
     put_object(folder + "a.txt", b"text", "application/octet-stream")
-    services.upload_delete(upload=form_uploads.form_upload_finish(owner=user, token=token))
+    deletion.upload_delete(upload=form_uploads.form_upload_finish(owner=user, token=token))
     put_object(folder + "again.txt", b"text", "application/octet-stream")  # the policy still lives
 
     with pytest.raises(UploadNotFound, match="already been used"):
@@ -629,7 +627,7 @@ def test_the_list_sorts_by_size_with_pending_uploads_last(db, upload_factory, us
 def test_deleting_many_removes_objects_and_records_in_one_batch(s3, upload_factory, user):
     uploads = [upload_factory(owner=user, status=Upload.Status.COMPLETE, body=b"x") for _ in range(3)]
 
-    deleted = services.upload_delete_many(owner=user, upload_ids=[u.pk for u in uploads])
+    deleted = deletion.upload_delete_many(owner=user, upload_ids=[u.pk for u in uploads])
 
     assert deleted == 3
     assert not Upload.objects.exists()
@@ -639,7 +637,7 @@ def test_deleting_many_removes_objects_and_records_in_one_batch(s3, upload_facto
 def test_deleting_many_never_touches_another_owners_uploads(s3, upload_factory, user, other_user):
     theirs = upload_factory(owner=other_user, status=Upload.Status.COMPLETE, body=b"x")
 
-    deleted = services.upload_delete_many(owner=user, upload_ids=[theirs.pk])
+    deleted = deletion.upload_delete_many(owner=user, upload_ids=[theirs.pk])
 
     assert deleted == 0
     assert Upload.objects.get(pk=theirs.pk).status == Upload.Status.COMPLETE
@@ -650,7 +648,7 @@ def test_deleting_many_during_an_outage_leaves_the_records_marked_deleting(s3_do
     upload = upload_factory(owner=user, status=Upload.Status.COMPLETE)
 
     with pytest.raises(StorageUnavailable):
-        services.upload_delete_many(owner=user, upload_ids=[upload.pk])
+        deletion.upload_delete_many(owner=user, upload_ids=[upload.pk])
 
     assert Upload.objects.get(pk=upload.pk).status == Upload.Status.DELETING  # cleanup finishes it
 

@@ -17,7 +17,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from tests.browser import sign_in
-from uploads import bucket, form_uploads, services, shortcuts
+from uploads import bucket, deletion, form_uploads, services, shortcuts
 from uploads.cleanup import CleanupRun
 from uploads.errors import ObjectTypeMismatch, UploadNotFound
 from uploads.models import Upload
@@ -219,7 +219,7 @@ def test_the_whole_lifecycle_runs_through_the_services(strict_s3, user, post_to_
     upload = services.upload_complete(upload=direct.upload)
     link = services.upload_download_url(upload=upload)
     downloaded = requests.get(link.url, timeout=10)
-    services.upload_delete(upload=upload)
+    deletion.upload_delete(upload=upload)
 
     assert upload.size == len(BODY)
     assert hashlib.sha256(downloaded.content).digest() == hashlib.sha256(BODY).digest()
@@ -368,7 +368,7 @@ def test_a_used_form_token_records_nothing_again_on_seaweedfs(strict_s3, user):
     response = form_post(strict_s3, user)
     token = urlsplit(response.headers["Location"]).path.rstrip("/").rsplit("/", 1)[-1]
     upload = form_uploads.form_upload_finish(owner=user, token=token)
-    services.upload_delete(upload=upload)
+    deletion.upload_delete(upload=upload)
 
     with pytest.raises(UploadNotFound):
         form_uploads.form_upload_finish(owner=user, token=token)
@@ -456,8 +456,9 @@ def test_without_javascript_the_form_uploads_to_seaweedfs(strict_chromium, live_
     path.write_bytes(BODY)
     sign_in(page, live_server.url, user)
 
+    page.get_by_role("link", name="Upload a file").click()  # the form is signed on a page of its own
     page.set_input_files("#file-input", str(path))
-    page.get_by_role("button", name="Upload").click()
+    page.get_by_role("button", name="Upload", exact=True).click()
     page.wait_for_url(f"{live_server.url}/")
 
     # The page is rendered by the server: nothing more will arrive, so no need to wait long.

@@ -8,6 +8,7 @@ from urllib.parse import urlparse
 
 import pytest
 import requests
+from django.core.cache import cache
 from django.urls import reverse
 
 from uploads import listing
@@ -25,7 +26,7 @@ def browser(client, user):
 
 def form_upload(browser, post_to_s3, body: bytes, filename: str):
     """Do what a browser without JavaScript does: render the page, POST the form to S3, follow S3's redirect."""
-    form = browser.get(reverse("uploads:index")).context["form"]
+    form = browser.get(reverse("uploads:form_upload")).context["form"]
     response = post_to_s3(form.url, form.fields, body, filename=filename, content_type="text/plain")
     assert response.status_code == 303, response.text
     finish = urlparse(response.headers["Location"])
@@ -50,19 +51,54 @@ def test_the_page_shows_the_form_and_the_users_uploads(s3, browser, user, other_
 
     html = response.content.decode()
     assert response.status_code == 200
-    assert 'enctype="multipart/form-data"' in html
+    assert f'href="{reverse("uploads:form_upload")}"' in html  # without JavaScript, a form on request
     assert "mine.pdf" in html
     assert "theirs.pdf" not in html
 
 
-def test_the_page_signs_a_form_for_one_file_in_a_fresh_folder(s3, browser, settings):
-    form = browser.get(reverse("uploads:index")).context["form"]
+def test_the_form_page_signs_a_form_for_one_file_in_a_fresh_folder(s3, browser, settings):
+    form = browser.get(reverse("uploads:form_upload")).context["form"]
 
     assert form.fields["key"].startswith(f"{settings.UPLOADS_KEY_PREFIX}/")
     assert form.fields["key"].endswith("/${filename}")
     assert "/uploads/finish/" in form.fields["success_action_redirect"]
     assert "?" not in form.fields["success_action_redirect"]  # the token is in the path
-    assert not Upload.objects.exists()  # no record until a file arrives
+
+
+def test_the_page_signs_no_form_and_reserves_nothing(s3, browser):
+    browser.get(reverse("uploads:index"))
+    browser.get(reverse("uploads:index"))
+
+    assert not Upload.objects.exists()
+
+
+def test_the_form_page_reserves_a_pending_upload(s3, browser, user):
+    form = browser.get(reverse("uploads:form_upload")).context["form"]
+
+    placeholder = Upload.objects.get()
+    assert (placeholder.owner, placeholder.status) == (user, Upload.Status.PENDING)
+    assert form.fields["key"] == placeholder.key
+
+
+def test_the_form_page_refuses_a_form_past_the_pending_limit(s3, browser, user, upload_factory, settings):
+    settings.UPLOADS_QUOTA_PENDING = 1
+    upload_factory(owner=user)
+
+    response = browser.get(reverse("uploads:form_upload"), follow=True)
+
+    assert "at most 1 may be at once" in response.content.decode()
+    assert Upload.objects.count() == 1
+
+
+def test_form_pages_share_the_presign_rate_limit(s3, browser, settings):
+    cache.clear()
+    settings.UPLOADS_RATE_PRESIGN = "1/m"
+    browser.get(reverse("uploads:form_upload"))
+
+    response = browser.get(reverse("uploads:form_upload"), follow=True)
+
+    assert "Too many uploads started" in response.content.decode()
+    assert Upload.objects.count() == 1
 
 
 @pytest.fixture
@@ -316,7 +352,7 @@ def test_a_form_upload_lands_back_on_the_page_complete(s3, browser, user, post_t
 
 
 def test_finishing_a_form_upload_twice_is_harmless(s3, browser, post_to_s3):
-    form = browser.get(reverse("uploads:index")).context["form"]
+    form = browser.get(reverse("uploads:form_upload")).context["form"]
     redirect = urlparse(post_to_s3(form.url, form.fields, b"abc").headers["Location"])
     finish_url = f"{redirect.path}?{redirect.query}"
 
@@ -327,7 +363,7 @@ def test_finishing_a_form_upload_twice_is_harmless(s3, browser, post_to_s3):
 
 
 def test_finish_trusts_the_signed_folder_not_the_key_s3_appends(s3, browser, post_to_s3, put_object):
-    form = browser.get(reverse("uploads:index")).context["form"]
+    form = browser.get(reverse("uploads:form_upload")).context["form"]
     redirect = urlparse(post_to_s3(form.url, form.fields, b"abc").headers["Location"])
     elsewhere = put_object(object_key(uuid.uuid4(), "evil.txt"))
 
@@ -337,19 +373,20 @@ def test_finish_trusts_the_signed_folder_not_the_key_s3_appends(s3, browser, pos
 
 
 def test_finish_refuses_another_users_link(s3, browser, other_user, post_to_s3, client):
-    form = browser.get(reverse("uploads:index")).context["form"]
+    form = browser.get(reverse("uploads:form_upload")).context["form"]
     redirect = urlparse(post_to_s3(form.url, form.fields, b"abc").headers["Location"])
     client.force_login(other_user)
 
     response = client.get(f"{redirect.path}?{redirect.query}")
 
     assert response.status_code == 404
-    assert not Upload.objects.exists()
+    assert not Upload.objects.filter(owner=other_user).exists()
+    assert Upload.objects.get().status == Upload.Status.PENDING  # the signer's placeholder, untouched
 
 
 def test_finish_works_when_the_store_replaces_the_redirects_query(s3, browser, post_to_s3):
     # SeaweedFS and MinIO redirect to the URL with their own query instead of appending to it.
-    form = browser.get(reverse("uploads:index")).context["form"]
+    form = browser.get(reverse("uploads:form_upload")).context["form"]
     post_to_s3(form.url, form.fields, b"abc", filename="notes.txt")
 
     response = browser.get(
@@ -360,7 +397,7 @@ def test_finish_works_when_the_store_replaces_the_redirects_query(s3, browser, p
 
 
 def test_a_finish_link_with_the_token_in_its_query_still_works(s3, browser, post_to_s3):
-    form = browser.get(reverse("uploads:index")).context["form"]
+    form = browser.get(reverse("uploads:form_upload")).context["form"]
     post_to_s3(form.url, form.fields, b"abc", filename="notes.txt")
     token = urlparse(form.fields["success_action_redirect"]).path.rstrip("/").rsplit("/", 1)[-1]
 
@@ -378,7 +415,7 @@ def test_finish_refuses_a_forged_token(s3, browser):
 
 
 def test_finish_with_the_store_down_offers_to_try_the_same_link_again(s3, browser, post_to_s3, settings):
-    form = browser.get(reverse("uploads:index")).context["form"]
+    form = browser.get(reverse("uploads:form_upload")).context["form"]
     finish = urlparse(post_to_s3(form.url, form.fields, b"abc", filename="notes.txt").headers["Location"])
     settings.AWS_S3_ENDPOINT_URL = "http://127.0.0.1:9"  # the store goes down before the browser lands
 
@@ -398,14 +435,16 @@ def test_the_page_shows_the_users_usage_when_limits_are_set(s3, browser, user, u
     assert "2.0\xa0KB of 10.0\xa0KB used." in html
 
 
-def test_a_form_upload_over_the_size_limit_is_deleted_and_not_recorded(s3, browser, settings, post_to_s3):
+def test_a_form_upload_over_the_size_limit_is_deleted_and_its_upload_failed(
+    s3, browser, settings, post_to_s3
+):
     # S3 enforces content-length-range; the finish view checks again with what S3 stored.
     settings.UPLOADS_MAX_FILE_SIZE = 4
 
     response = form_upload(browser, post_to_s3, b"too large", "big.txt")
 
     assert "at most 4 are allowed" in response.content.decode()
-    assert not Upload.objects.exists()
+    assert Upload.objects.get().failure_code == "object_too_large"
     assert list(s3.iter_objects(prefix=uploads_root())) == []
 
 

@@ -15,6 +15,7 @@ from django.db.models.functions import Collate
 
 from .errors import StorageUnavailable
 from .form_uploads import placeholder_key
+from .lifecycle import transition_many
 from .models import Upload
 from .s3 import DELETE_BATCH_SIZE
 from .validation import uploads_root
@@ -83,10 +84,10 @@ class BucketSweeps:
         if not self.dry_run:
             ids = [pk for pk, _ in gone]
             # Conditional: an upload being deleted meanwhile is not brought back as failed.
-            changed = Upload.objects.filter(pk__in=ids, status=Upload.Status.COMPLETE).update(
-                status=Upload.Status.FAILED
+            changed = transition_many(
+                ids, Upload.Status.FAILED, from_=[Upload.Status.COMPLETE], failure_code="object_gone"
             )
-            self.report.gone += changed
+            self.report.gone += len(changed)
         else:
             self.report.gone += len(gone)
 

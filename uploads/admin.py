@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
-from . import listing, services
+from . import deletion, listing, services
 from .errors import UploadError
 from .models import ApiToken, Upload
 
@@ -22,7 +22,16 @@ class TypeFamilyFilter(admin.SimpleListFilter):
 
 @admin.register(Upload)
 class UploadAdmin(admin.ModelAdmin):
-    list_display = ["thumbnail", "original_filename", "owner", "status", "size", "content_type", "created_at"]
+    list_display = [
+        "thumbnail",
+        "original_filename",
+        "owner",
+        "status",
+        "failure_code",
+        "size",
+        "content_type",
+        "created_at",
+    ]
     list_display_links = ["original_filename"]
     list_filter = [
         "status",
@@ -32,7 +41,19 @@ class UploadAdmin(admin.ModelAdmin):
         "public",
     ]
     search_fields = ["original_filename", "file", "owner__username"]
-    readonly_fields = ["id", "file", "size", "etag", "created_at", "completed_at", "expires_at"]
+    # The status changes only through uploads.lifecycle (the actions below), never by hand.
+    readonly_fields = [
+        "id",
+        "file",
+        "status",
+        "failure_code",
+        "failure_reason",
+        "size",
+        "etag",
+        "created_at",
+        "completed_at",
+        "expires_at",
+    ]
     list_select_related = ["owner"]
     date_hierarchy = "created_at"
     actions = ["check_with_storage"]
@@ -49,13 +70,13 @@ class UploadAdmin(admin.ModelAdmin):
     # services, so the object goes with its record; if S3 fails, the records stay marked deleting.
     def delete_model(self, request, obj):
         try:
-            services.upload_delete(upload=obj)
+            deletion.upload_delete(upload=obj)
         except UploadError as e:
             messages.error(request, f"Could not delete {obj.original_filename}: {e}")
 
     def delete_queryset(self, request, queryset):
         try:
-            services.upload_delete_many(upload_ids=list(queryset.values_list("pk", flat=True)))
+            deletion.upload_delete_many(upload_ids=list(queryset.values_list("pk", flat=True)))
         except UploadError as e:
             messages.error(request, f"Some files could not be deleted: {e}")
 

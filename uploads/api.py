@@ -11,7 +11,7 @@ from uuid import UUID
 from django.http import HttpRequest, JsonResponse
 from ninja import Query, Router, Status
 
-from . import errors, listing, multipart, services, signing
+from . import deletion, errors, listing, multipart, services, signing
 from .auth import UserRateThrottle
 from .schemas import (
     DirectUploadOut,
@@ -143,7 +143,7 @@ def upload_url(request, upload_id: UUID, query: Query[UrlQuery]):
 )
 def delete_upload(request, upload_id: UUID):
     upload = services.upload_get(upload_id=upload_id, owner=request.auth)
-    services.upload_delete(upload=upload)
+    deletion.upload_delete(upload=upload)
     return Status(204, None)
 
 

@@ -126,6 +126,12 @@ def _limit_problems() -> Iterator[Problem]:
             "UPLOADS_PRESIGN_EXPIRATION must be between 1 and 3600 seconds: policies live minutes, not days.",
             "",
         )
+    if not 0 <= settings.UPLOADS_POLICY_GRACE <= 3600:
+        yield (
+            "E024",
+            "UPLOADS_POLICY_GRACE must be between 0 and 3600 seconds: bytes a dead policy stored go within it.",
+            "",
+        )
     if not 0 < settings.UPLOADS_URL_MAX_EXPIRATION <= SIGV4_MAX_EXPIRATION:
         yield (
             "E012",

@@ -18,13 +18,15 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from . import lifecycle
 from ._sweeps import HEAD_CONCURRENCY, BucketSweeps, pages
 from .errors import InvalidCleanupOption, ObjectMissing, StorageUnavailable
+from .failures import failure_of
 from .form_uploads import FORM_TOKEN_MAX_AGE, PLACEHOLDER_SUFFIX, form_upload_settle
-from .models import Upload
+from .models import PolicyTombstone, Upload
 from .s3 import DELETE_BATCH_SIZE, ObjectInfo, S3Client
 from .services import content_problem
-from .validation import object_problem, uploads_root
+from .validation import folder_of, object_problem, uploads_root
 
 _CHANGED = object()  # a verdict: the object changed between its HEAD and its content check
 
@@ -51,6 +53,7 @@ class CleanupReport:
     replaced: int = 0  # complete, but the object's ETag changed: reported only (--verify)
     verified: bool = False
     multipart_aborted: int = 0
+    swept: int = 0  # folders of uploads failed or deleted before their policy died
     errors: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
@@ -60,6 +63,7 @@ class CleanupReport:
             f"{self.failed} {would}marked failed, {self.orphans_deleted} orphan objects {would}deleted, "
             f"{self.deletes_finished} interrupted deletes {would}finished, "
             f"{self.multipart_aborted} multipart uploads {would}aborted, {self.skipped} skipped, "
+            f"{self.swept} folders of dead policies {would}swept, "
             + (
                 f"{self.gone} complete uploads whose file is gone {would}marked failed, "
                 f"{self.replaced} whose file was replaced, "
@@ -109,6 +113,7 @@ class CleanupRun(BucketSweeps):
         self.client = S3Client(timeouts="batch")
 
     def run(self) -> CleanupReport:
+        self.sweep_dead_policies()
         self.finish_deletes()
         self.settle_stale_uploads()
         if self.verify:
@@ -128,7 +133,9 @@ class CleanupRun(BucketSweeps):
         """
         stale = Upload.objects.pending_since(self.now - self.older_than).order_by("created_at")
         try:
-            self._settle_form_uploads(stale.filter(file__endswith=PLACEHOLDER_SUFFIX))
+            # A form's placeholder is there from signing: its file may arrive until the policy's grace ends.
+            dead = stale.filter(expires_at__lt=self.now - lifecycle.policy_grace())
+            self._settle_form_uploads(dead.filter(file__endswith=PLACEHOLDER_SUFFIX))
         except StorageUnavailable as e:
             self.report.errors.append(str(e))
             return
@@ -158,7 +165,7 @@ class CleanupRun(BucketSweeps):
         # S3 down: StorageUnavailable leaves every row of the batch pending for the next run.
         verdicts = list(pool.map(self._examine, claimed))
         now = timezone.now()
-        completed, failed_ids, invalid = [], [], {}
+        completed, failed_ids, invalid, failures = [], [], {}, {}
         for row, (info, problem) in zip(claimed, verdicts, strict=True):
             if problem is _CHANGED:
                 continue  # the object changed while it was read: the next run looks again
@@ -173,14 +180,15 @@ class CleanupRun(BucketSweeps):
                     )
                 )
             else:
-                # The record stays (marked failed) so its owner sees what happened.
+                # The record stays (marked failed) so its owner sees what happened, and why.
                 failed_ids.append(row.pk)
+                failures[row.pk] = failure_of(problem)
                 if info is not None:
                     invalid[row.pk] = row.file
         if self.dry_run:
             settled_completed, settled_failed = len(completed), failed_ids
         else:
-            settled_completed, settled_failed = self._settle(completed, failed_ids)
+            settled_completed, settled_failed = self._settle(completed, failures)
             # Only objects of rows this run failed: a row another process settled is its business.
             self._refused(self.client.delete_many([invalid[pk] for pk in settled_failed if pk in invalid]))
             # A failed multipart upload's parts go with it, as upload_fail does.
@@ -218,25 +226,61 @@ class CleanupRun(BucketSweeps):
                 return info, _CHANGED
         return info, problem
 
-    def _settle(self, completed: list[Upload], failed_ids: list) -> tuple[int, list]:
+    def _settle(self, completed: list[Upload], failures: dict) -> tuple[int, list]:
         """Apply the verdicts to the rows still pending; return how many completed, and which failed.
 
         A short transaction that never waits: rows a concurrent run or request holds are skipped
-        (`skip_locked`), and the updates are conditional (`status = 'pending'`), so a row another
+        (`skip_locked`), and each change is a conditional `lifecycle.transition`, so a row another
         process settled since the claim is left as it is, and counted by that process alone.
         """
-        ids = [upload.pk for upload in completed] + failed_ids
+        ids = [upload.pk for upload in completed] + list(failures)
         with transaction.atomic():
             pending = Upload.objects.filter(pk__in=ids, status=Upload.Status.PENDING).order_by("pk")
             mine = set(pending.select_for_update(skip_locked=True).values_list("pk", flat=True))
-            still_pending = Upload.objects.filter(status=Upload.Status.PENDING)
-            done = still_pending.bulk_update(
-                [upload for upload in completed if upload.pk in mine],
-                ["status", "size", "etag", "completed_at"],
+            done = sum(
+                lifecycle.transition(
+                    upload.pk,
+                    lifecycle.COMPLETE,
+                    from_=[lifecycle.PENDING],
+                    size=upload.size,
+                    etag=upload.etag,
+                    completed_at=upload.completed_at,
+                )
+                for upload in completed
+                if upload.pk in mine
             )
-            failed = [pk for pk in failed_ids if pk in mine]
-            still_pending.filter(pk__in=failed).update(status=Upload.Status.FAILED)
+            failed = [
+                pk
+                for pk, failure in failures.items()
+                if pk in mine
+                and lifecycle.transition(pk, lifecycle.FAILED, from_=[lifecycle.PENDING], **failure)
+            ]
         return done, failed
+
+    # --- Folders a dead policy could still have written to --------------------------------------
+
+    def sweep_dead_policies(self) -> None:
+        """Empty the folder of each upload failed or deleted before its policy expired, once the
+        policy has expired (plus UPLOADS_POLICY_GRACE), then forget its tombstone.
+
+        Until then the policy could store a file no quota counts; after it, nothing more can arrive.
+        """
+        due = PolicyTombstone.objects.filter(sweep_after__lte=self.now).order_by("sweep_after")
+        for tombstone in due.iterator(chunk_size=DELETE_BATCH_SIZE):
+            if self.dry_run:
+                self.report.swept += 1
+                continue
+            try:
+                folder = folder_of(tombstone.key, tombstone.upload_id)
+                listed = [info.key for info in self.client.iter_objects(prefix=folder)] if folder else []
+                refused = self.client.delete_many(sorted({tombstone.key, *listed}))
+            except StorageUnavailable as e:
+                self.report.errors.append(str(e))
+                return
+            self._refused(refused)
+            if not refused:
+                tombstone.delete()
+                self.report.swept += 1
 
     # --- Interrupted deletes -----------------------------------------------------------------
 
@@ -257,7 +301,7 @@ class CleanupRun(BucketSweeps):
                 return
             self._refused(sorted(refused))
             done = [pk for pk, key in batch if key not in refused]
-            Upload.objects.filter(pk__in=done, status=Upload.Status.DELETING).delete()
+            lifecycle.forget(done)
             self.report.deletes_finished += len(done)
 
     # --- Multipart uploads -------------------------------------------------------------------

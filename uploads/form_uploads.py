@@ -6,6 +6,7 @@ redirects the browser to the finish page, which trusts only its signed token and
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
 import zlib
@@ -18,6 +19,7 @@ from django.core import signing
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from . import lifecycle
 from .errors import (
     ContentTypeNotAllowed,
     ObjectInvalid,
@@ -28,6 +30,7 @@ from .errors import (
     UploadError,
     UploadNotFound,
 )
+from .failures import failure_of
 from .models import Upload, UsedFormToken
 from .quotas import require_room
 from .s3 import ObjectInfo, S3Client
@@ -75,12 +78,17 @@ def form_upload_start(*, owner, finish_url: Callable[[str], str]) -> FormUpload:
 
     The file's name and size are unknown when the page is signed, so the policy pins the key's
     folder (`<prefix>/<uuid>/`, S3 adds the name), the size range, the redirect, and a fixed
-    type and disposition (`FORM_CONTENT_TYPE`, `FORM_CONTENT_DISPOSITION`). No record exists
-    until `form_upload_finish`: a page that is never used leaves nothing behind.
+    type and disposition (`FORM_CONTENT_TYPE`, `FORM_CONTENT_DISPOSITION`).
+
+    A live policy is room in the bucket, so it is a pending upload like a presign's: a placeholder
+    record reserves a pending slot and the policy's bound (`TooManyPending`, `QuotaExceeded`), and
+    `form_upload_finish` records the file on it. Only the no-JavaScript page's "Upload a file"
+    step signs one (views.form_upload), never the page every visitor sees.
     """
     upload_id = uuid.uuid4()
     token = signing.dumps({"id": str(upload_id), "owner": owner.pk}, salt=FORM_TOKEN_SALT)
     expires_in = settings.UPLOADS_PRESIGN_EXPIRATION
+    _placeholder(upload_id, owner=owner, expires_in=expires_in, reserve=True)
     post = S3Client().presigned_post(
         key=upload_folder(upload_id) + FILENAME_VARIABLE,
         content_type=FORM_CONTENT_TYPE,
@@ -129,9 +137,8 @@ def form_upload_settle(*, upload: Upload) -> Upload:
     """Finish the form upload an outage interrupted (for cleanup): record its file, or fail it."""
     try:
         return _record(upload.pk, owner=upload.owner, placeholder=upload)
-    except (ObjectMissing, ObjectInvalid, ContentTypeNotAllowed, QuotaExceeded):
-        Upload.objects.filter(pk=upload.pk, status=Upload.Status.PENDING).update(status=Upload.Status.FAILED)
-        upload.status = Upload.Status.FAILED
+    except (ObjectMissing, ObjectInvalid, ContentTypeNotAllowed, QuotaExceeded) as e:
+        lifecycle.transition(upload, lifecycle.FAILED, from_=[lifecycle.PENDING], **failure_of(e))
         return upload
 
 
@@ -155,22 +162,26 @@ def _leave_placeholder(upload_id: uuid.UUID, *, owner) -> None:
     The finish page is the one place that knows whose upload a folder is; a retry of its link,
     or cleanup (`form_upload_settle`), records the file then, and the orphan sweep spares it.
     """
+    with contextlib.suppress(IntegrityError):  # a concurrent finish left it first
+        _placeholder(upload_id, owner=owner, expires_in=FORM_TOKEN_MAX_AGE, reserve=False)
+
+
+def _placeholder(upload_id: uuid.UUID, *, owner, expires_in: int, reserve: bool) -> Upload:
+    """The pending record of a form upload whose file is not recorded yet (see PLACEHOLDER_SUFFIX)."""
     now = timezone.now()
-    try:
-        with transaction.atomic():
-            Upload.objects.create(
-                id=upload_id,
-                owner=owner,
-                file=upload_folder(upload_id) + FILENAME_VARIABLE,
-                original_filename="Form upload",
-                content_type=FORM_CONTENT_TYPE,
-                max_size=settings.UPLOADS_MAX_FILE_SIZE,
-                status=Upload.Status.PENDING,
-                created_at=now,
-                expires_at=now + timedelta(seconds=FORM_TOKEN_MAX_AGE),
-            )
-    except IntegrityError:
-        pass  # a concurrent finish left it first
+    with transaction.atomic():
+        return lifecycle.create(
+            reserve=reserve,
+            id=upload_id,
+            owner=owner,
+            file=upload_folder(upload_id) + FILENAME_VARIABLE,
+            original_filename="Form upload",
+            content_type=FORM_CONTENT_TYPE,
+            max_size=single_upload_limit(),
+            status=Upload.Status.PENDING,
+            created_at=now,
+            expires_at=now + timedelta(seconds=expires_in),
+        )
 
 
 def _is_placeholder(upload: Upload, *, owner) -> bool:
@@ -190,11 +201,14 @@ def _record(upload_id: uuid.UUID, *, owner, placeholder: Upload | None) -> Uploa
     # The form can't declare a type per file; the server decides it from the name.
     content_type = guess_content_type(display_name)
     try:
-        _check_form_object(client, info, content_type=content_type, owner=owner)
+        # A placeholder already reserved the policy's bound, which covers the file.
+        _check_form_object(client, info, content_type=content_type, owner=None if placeholder else owner)
     except ObjectMissing:
         raise
-    except UploadError:
+    except UploadError as e:
         client.delete(info.key)
+        if placeholder is not None:  # the record stays, failed, so its owner sees why
+            lifecycle.transition(placeholder, lifecycle.FAILED, from_=[lifecycle.PENDING], **failure_of(e))
         raise
     now = timezone.now()
     fields = {
@@ -204,16 +218,21 @@ def _record(upload_id: uuid.UUID, *, owner, placeholder: Upload | None) -> Uploa
         "max_size": settings.UPLOADS_MAX_FILE_SIZE,
         "size": info.size,
         "etag": info.etag,
-        "status": Upload.Status.COMPLETE,
         "completed_at": now,
-        "expires_at": now,
     }
     try:
         with transaction.atomic():
             UsedFormToken.objects.create(upload_id=upload_id, owner=owner, used_at=now)
-            if placeholder is None:
-                upload = Upload.objects.create(id=upload_id, owner=owner, created_at=now, **fields)
-            elif Upload.objects.filter(pk=upload_id, status=Upload.Status.PENDING).update(**fields):
+            if placeholder is None:  # a link signed before form policies had a record
+                upload = lifecycle.create(
+                    reserve=False,
+                    id=upload_id,
+                    owner=owner,
+                    created_at=now,
+                    status=Upload.Status.COMPLETE,
+                    **fields,
+                )
+            elif lifecycle.transition(upload_id, lifecycle.COMPLETE, from_=[lifecycle.PENDING], **fields):
                 upload = Upload.objects.get(pk=upload_id)
             else:
                 raise IntegrityError("settled meanwhile")
@@ -275,7 +294,8 @@ def _check_form_object(client: S3Client, listed: ObjectInfo, *, content_type: st
             f"The file was stored as {info.content_type or 'untyped'}, not {FORM_CONTENT_TYPE}."
         )
     require_allowed_type(content_type)
-    require_room(owner=owner, size=info.size, pending=False)
+    if owner is not None:
+        require_room(owner=owner, size=info.size, pending=False)
     problem = content_problem(key=info.key, etag=info.etag, content_type=content_type, client=client)
     if problem is not None:
         raise problem

@@ -21,14 +21,16 @@ class UploadQuerySet(models.QuerySet):
         return self.filter(status=Upload.Status.PENDING, created_at__lt=cutoff)
 
     def usage(self) -> dict[str, int]:
-        """Bytes stored or reserved, and pending uploads, in one aggregate query.
+        """Bytes stored and reserved, and pending uploads, summed over the rows (one aggregate query).
 
         A complete upload counts its size; a pending one the most its policy allows (the exact
-        declared size, or its bound), until complete or cleanup settles it.
+        declared size, or its bound). Only to build or repair a `Usage` row: presign reads that.
         """
         return self.aggregate(
-            bytes=Coalesce(Sum("size", filter=Q(status=Upload.Status.COMPLETE)), 0)
-            + Coalesce(Sum(Coalesce("expected_size", "max_size"), filter=Q(status=Upload.Status.PENDING)), 0),
+            bytes_stored=Coalesce(Sum("size", filter=Q(status=Upload.Status.COMPLETE)), 0),
+            bytes_reserved=Coalesce(
+                Sum(Coalesce("expected_size", "max_size"), filter=Q(status=Upload.Status.PENDING)), 0
+            ),
             pending=Count("pk", filter=Q(status=Upload.Status.PENDING)),
         )
 
@@ -79,6 +81,9 @@ class Upload(models.Model):
     part_size = models.PositiveBigIntegerField(null=True, blank=True)
     # When `/sign` signed CreateMultipartUpload for a client that starts its own (Uppy 6): once only.
     create_signed_at = models.DateTimeField(null=True, blank=True)
+    # Why it failed (uploads/failures.py): a stable code for scripts and a sentence for people.
+    failure_code = models.CharField(max_length=64, blank=True)
+    failure_reason = models.CharField(max_length=500, blank=True)
 
     objects = UploadQuerySet.as_manager()
 
@@ -119,6 +124,39 @@ class Upload(models.Model):
     def is_image(self) -> bool:
         """A bitmap image, safe to show as a thumbnail (SVG is not: it can carry script)."""
         return is_raster_image(self.content_type)
+
+
+class PolicyTombstone(models.Model):
+    """The folder of an upload failed or deleted while its upload policy could still store a file.
+
+    Cleanup empties the folder once the policy has expired (plus UPLOADS_POLICY_GRACE), then
+    forgets the tombstone: no byte a live policy stores outlives it by more than that.
+    """
+
+    upload_id = models.UUIDField()
+    key = models.CharField(max_length=1024)
+    sweep_after = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"tombstone of upload {self.upload_id}"
+
+
+class Usage(models.Model):
+    """What one user stores and has reserved: the row every presign locks to check and reserve.
+
+    Kept by `uploads.quotas` (reserve at insert, settle at each `lifecycle.transition`), so the
+    quota check reads one row, however many uploads the user has.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="upload_usage"
+    )
+    bytes_reserved = models.BigIntegerField(default=0, help_text="The bounds of pending uploads' policies.")
+    bytes_stored = models.BigIntegerField(default=0, help_text="Sizes of complete uploads.")
+    pending = models.IntegerField(default=0, help_text="Pending uploads.")
+
+    def __str__(self) -> str:
+        return f"usage of user {self.user_id}"
 
 
 def _hash_token(raw: str) -> str:

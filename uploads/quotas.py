@@ -1,13 +1,22 @@
-"""What each user stores and may still store: usage, and the quotas checked when an upload starts."""
+"""What each user stores and may still store: one `Usage` row per user, reserved atomically.
+
+A presign locks its user's row (`select_for_update`), checks the limits against it and reserves
+in the same transaction as the upload's insert, so a burst of presigns can never pass a limit
+together; each `lifecycle.transition` settles the row in the transaction that changes the status.
+The check reads one row: its cost does not grow with the user's uploads.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Greatest
 
 from .errors import QuotaExceeded, TooManyPending
-from .models import Upload
+from .models import Upload, Usage
 
 
 @dataclass(frozen=True)
@@ -21,12 +30,12 @@ class UploadUsage:
 
 
 def upload_usage(*, owner) -> UploadUsage:
-    """Return what `owner` stores and has pending, with the limits (one query)."""
-    usage = Upload.objects.owned_by(owner).usage()
+    """Return what `owner` stores and has pending, with the limits (one row)."""
+    row = Usage.objects.filter(user_id=owner.pk).first() or Usage(**_counted(owner.pk))
     return UploadUsage(
-        bytes_used=usage["bytes"],
+        bytes_used=row.bytes_stored + row.bytes_reserved,
         bytes_limit=settings.UPLOADS_QUOTA_BYTES,
-        pending=usage["pending"],
+        pending=row.pending,
         pending_limit=settings.UPLOADS_QUOTA_PENDING,
     )
 
@@ -34,19 +43,68 @@ def upload_usage(*, owner) -> UploadUsage:
 def require_room(*, owner, size: int, pending: bool = True) -> None:
     """Refuse a file of `size` bytes that `owner` has no room for (and, with `pending`, a new pending upload).
 
-    One query. Two uploads started at the same instant may both fit where only one does: the
-    rate limit bounds how far that can go.
+    Locks the user's usage row until the surrounding transaction ends: called in the transaction
+    that inserts the upload (`lifecycle.create`), concurrent presigns check one after the other.
     """
-    if not (settings.UPLOADS_QUOTA_BYTES or settings.UPLOADS_QUOTA_PENDING):
-        return
-    usage = upload_usage(owner=owner)
-    if pending and usage.pending_limit and usage.pending >= usage.pending_limit:
+    with transaction.atomic():
+        row = _locked_row(owner.pk)
+    bytes_limit, pending_limit = settings.UPLOADS_QUOTA_BYTES, settings.UPLOADS_QUOTA_PENDING
+    if pending and pending_limit and row.pending >= pending_limit:
         raise TooManyPending(
-            f"{usage.pending} uploads are pending; at most {usage.pending_limit} may be at once. "
+            f"{row.pending} uploads are pending; at most {pending_limit} may be at once. "
             "Complete or cancel some first."
         )
-    if usage.bytes_limit and usage.bytes_used + size > usage.bytes_limit:
+    used = row.bytes_stored + row.bytes_reserved
+    if bytes_limit and used + size > bytes_limit:
         raise QuotaExceeded(
-            f"This file needs {size} bytes and {usage.bytes_used} of your {usage.bytes_limit} bytes "
-            f"are used; {max(usage.bytes_limit - usage.bytes_used, 0)} are left."
+            f"This file needs {size} bytes and {used} of your {bytes_limit} bytes "
+            f"are used; {max(bytes_limit - used, 0)} are left."
         )
+
+
+NOTHING = {"pending": 0, "bytes_reserved": 0, "bytes_stored": 0}
+
+
+def share(status: str, *, reserved: int, size: int | None) -> dict[str, int]:
+    """What one record in `status` counts in its owner's usage row."""
+    if status == Upload.Status.PENDING:
+        return {"pending": 1, "bytes_reserved": reserved, "bytes_stored": 0}
+    if status == Upload.Status.COMPLETE:
+        return {"pending": 0, "bytes_reserved": 0, "bytes_stored": size or 0}
+    return NOTHING
+
+
+def settle(owner_id, *, before: dict[str, int], after: dict[str, int]) -> None:
+    """Move a record's share of the usage row from `before` to `after` (see `share`)."""
+    delta = {name: after[name] - before[name] for name in before}
+    if owner_id is not None and any(delta.values()):
+        _add(owner_id, **delta)
+
+
+def recount_usage(owner_id) -> Usage:
+    """Rebuild a user's usage row from their records (the migration's backfill, and a repair)."""
+    row, _ = Usage.objects.update_or_create(user_id=owner_id, defaults=_counted(owner_id))
+    return row
+
+
+def _counted(owner_id) -> dict[str, int]:
+    return {"user_id": owner_id, **Upload.objects.filter(owner_id=owner_id).usage()}
+
+
+def _locked_row(owner_id) -> Usage:
+    row = Usage.objects.select_for_update().filter(user_id=owner_id).first()
+    if row is None:
+        try:
+            with transaction.atomic():
+                Usage.objects.create(**_counted(owner_id))
+        except IntegrityError:
+            pass  # a concurrent first presign created it
+        row = Usage.objects.select_for_update().get(user_id=owner_id)
+    return row
+
+
+def _add(owner_id, **delta: int) -> None:
+    # Never below zero: records written outside the lifecycle (a raw edit) must not wrap a counter.
+    changes = {name: Greatest(F(name) + Value(amount), Value(0)) for name, amount in delta.items() if amount}
+    if changes and not Usage.objects.filter(user_id=owner_id).update(**changes):
+        recount_usage(owner_id)  # the first change for a user with no row yet: count from the records

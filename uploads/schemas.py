@@ -63,6 +63,8 @@ class UploadOut(Schema):
     resumable: bool = Field(
         False, description="A pending multipart upload: GET /parts says which parts the store has."
     )
+    failure_code: str = Field("", description="failed: why, as a stable code (see uploads/failures.py).")
+    failure_reason: str = Field("", description="failed: why, as a sentence to show.")
 
     @staticmethod
     def resolve_filename(upload: Upload) -> str:

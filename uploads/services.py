@@ -1,5 +1,6 @@
-"""The upload lifecycle: start (sign), complete (verify), download URL, delete, list; and the
-same for a plain HTML form (no JavaScript).
+"""The upload's services: start (sign), complete (verify), fail, verify again, download URL.
+Deleting is `uploads.deletion`, the no-JavaScript form `uploads.form_uploads`, and every change
+of status `uploads.lifecycle`.
 
 Services take keyword arguments, raise `uploads.errors` exceptions and never build responses.
 The bytes never pass through here: the browser POSTs them to S3 with the policy we sign.
@@ -14,9 +15,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
+from . import lifecycle
 from .content import HEAD_BYTES, type_problem
 from .errors import (
     InvalidExpiration,
@@ -28,15 +29,14 @@ from .errors import (
     UploadNotComplete,
     UploadNotFound,
 )
+from .failures import failure_of
 from .models import Upload
 from .multipart import multipart_abort_for, multipart_finish, multipart_plan, parts_count, uses_multipart
-from .quotas import require_room
 from .s3 import S3Client
 from .validation import (
     acl_for,
     clean_content_type,
     clean_filename,
-    folder_of,
     object_key,
     object_problem,
     require_allowed_type,
@@ -114,35 +114,33 @@ def upload_start(
     content_type = clean_content_type(content_type)
     min_size, max_size = size_range(size=size, max_size=max_size)
     require_allowed_type(content_type)
-    if owner is not None:
-        require_room(owner=owner, size=max_size)
 
     upload_id = uuid.uuid4()
     key = object_key(upload_id, display_name, prefix=prefix)
     expires_in = settings.UPLOADS_PRESIGN_EXPIRATION
-    # Signing is local computation: it fails only on bad configuration, which rolls back the row.
-    with transaction.atomic():
-        upload = Upload.objects.create(
-            id=upload_id,
-            owner=owner,
-            file=key,
-            original_filename=display_name,
-            content_type=content_type,
-            max_size=max_size,
-            expected_size=size,
-            public=public,
-            expires_at=timezone.now() + timedelta(seconds=expires_in),
-        )
-        pinned = {
-            "key": key,
-            "content_type": content_type,
-            "expires_in": expires_in,
-            "acl": acl_for(public),
-            # Stored with the object, so even its plain URL never shows a script-capable file inline.
-            "content_disposition": serving_for(content_type, display_name).disposition,
-        }
+    # Checks the quota and reserves it atomically with the insert (QuotaExceeded, TooManyPending).
+    upload = lifecycle.create(
+        id=upload_id,
+        owner=owner,
+        file=key,
+        original_filename=display_name,
+        content_type=content_type,
+        max_size=max_size,
+        expected_size=size,
+        public=public,
+        expires_at=timezone.now() + timedelta(seconds=expires_in),
+    )
+    pinned = {
+        "key": key,
+        "content_type": content_type,
+        "expires_in": expires_in,
+        "acl": acl_for(public),
+        # Stored with the object, so even its plain URL never shows a script-capable file inline.
+        "content_disposition": serving_for(content_type, display_name).disposition,
+    }
+    try:
         if uses_multipart(size):
-            # A network call inside the transaction: if the store fails, no record is left.
+            # A client that starts its own multipart upload (Uppy 6) gets the server's plan too.
             multipart_plan(
                 upload=upload,
                 start=not client_multipart,
@@ -158,6 +156,12 @@ def upload_start(
             signed = S3Client().presigned_post(
                 **pinned, min_size=min_size, max_size=max_size, success_action_redirect=success_redirect
             )
+    except BaseException:
+        # The store failed to start a multipart upload (or signing met bad configuration): nothing
+        # was handed out, so no record is left and the reservation goes back.
+        lifecycle.transition(upload, lifecycle.DELETING)
+        lifecycle.forget([upload.pk])
+        raise
     if signed is None:  # the parts are signed on request (multipart.multipart_part_urls)
         return DirectUpload(upload, "multipart", "", {}, {}, upload.expires_at)
     return DirectUpload(
@@ -198,7 +202,7 @@ def upload_complete(*, upload: Upload) -> Upload:
         # The server joins the parts only once they match the plan; the HEAD below checks the result.
         problem = multipart_finish(upload=upload)
         if problem is not None:
-            if upload_fail(upload=upload).status == Upload.Status.COMPLETE:
+            if upload_fail(upload=upload, error=problem).status == Upload.Status.COMPLETE:
                 return upload
             raise problem
 
@@ -210,13 +214,13 @@ def upload_complete(*, upload: Upload) -> Upload:
         key=upload.key, etag=info.etag, content_type=upload.content_type, client=client
     )
     if problem is not None:
-        if upload_fail(upload=upload).status == Upload.Status.COMPLETE:
+        if upload_fail(upload=upload, error=problem).status == Upload.Status.COMPLETE:
             return upload  # another process completed it first: its verdict stands
         raise problem
 
     now = timezone.now()
-    fields = {"status": Upload.Status.COMPLETE, "size": info.size, "etag": info.etag, "completed_at": now}
-    if _settle_pending(upload, **fields):
+    fields = {"size": info.size, "etag": info.etag, "completed_at": now}
+    if lifecycle.transition(upload, lifecycle.COMPLETE, from_=[lifecycle.PENDING], **fields):
         return upload
     # A concurrent complete, cleanup or delete settled it first.
     settled = _reload(upload)
@@ -247,18 +251,19 @@ def upload_verify(*, upload: Upload) -> str:
     """
     info = S3Client().head(upload.key)
     if info is None:
-        Upload.objects.filter(pk=upload.pk, status=Upload.Status.COMPLETE).update(status=Upload.Status.FAILED)
+        lifecycle.transition(upload, lifecycle.FAILED, from_=[lifecycle.COMPLETE], failure_code="object_gone")
         return "gone"
     return "intact" if not upload.etag or info.etag == upload.etag else "replaced"
 
 
-def upload_fail(*, upload: Upload) -> Upload:
-    """Mark a pending upload failed and delete whatever object arrived for it.
+def upload_fail(*, upload: Upload, error: UploadError | None = None) -> Upload:
+    """Mark a pending upload failed (with why: `error`, see `uploads.failures`) and delete its object.
 
     An upload another process settled (completed, failed or is deleting) is never flipped:
     the upload is returned as that process left it.
     """
-    if not _settle_pending(upload, status=Upload.Status.FAILED):
+    failure = failure_of(error) if error is not None else {"failure_code": "failed_by_caller"}
+    if not lifecycle.transition(upload, lifecycle.FAILED, from_=[lifecycle.PENDING], **failure):
         return _reload(upload)
     try:
         multipart_abort_for(upload)  # its parts go too
@@ -267,19 +272,6 @@ def upload_fail(*, upload: Upload) -> Upload:
         # cleanup_uploads --orphans deletes it later: a failed record doesn't protect its object.
         logger.warning("Could not delete the object of failed upload %s", upload.pk)
     return upload
-
-
-# --- Record fate: every change of status is conditional, so racing processes never undo each
-# other (a settled upload stays settled; a deleting one only goes away).
-
-
-def _settle_pending(upload: Upload, **fields: Any) -> bool:
-    """Apply `fields` if the upload is still pending; say whether it was."""
-    if not Upload.objects.filter(pk=upload.pk, status=Upload.Status.PENDING).update(**fields):
-        return False
-    for name, value in fields.items():
-        setattr(upload, name, value)
-    return True
 
 
 def _reload(upload: Upload) -> Upload:
@@ -330,50 +322,3 @@ def upload_download_url(
         content_type=upload.content_type,
         name=upload.original_filename,
     )
-
-
-def upload_delete(*, upload: Upload) -> None:
-    """Delete the upload: mark it deleting, delete everything in its folder, then the record.
-
-    The whole folder: a policy still alive could have put a second object beside the recorded
-    one. If S3 fails, the record stays (marked deleting, so nothing hands out its link) and the
-    error says so; deleting again, or cleanup, finishes the job. A missing object is not an error.
-    """
-    Upload.objects.filter(pk=upload.pk).update(status=Upload.Status.DELETING)
-    if upload.status != Upload.Status.COMPLETE:
-        multipart_abort_for(upload)  # a multipart upload on its way leaves no parts behind
-    client = S3Client()
-    refused = client.delete_many(_object_keys(client, upload.pk, upload.key))
-    if refused:
-        raise StorageUnavailable(f"Storage refused to delete {len(refused)} of the upload's files.")
-    Upload.objects.filter(pk=upload.pk).delete()
-
-
-def _object_keys(client: S3Client, upload_id, key: str) -> list[str]:
-    """The keys to delete for an upload: its folder's objects (see `folder_of`), and its own key."""
-    folder = folder_of(key, upload_id)
-    listed = [info.key for info in client.iter_objects(prefix=folder)] if folder else []
-    return sorted({key, *listed})
-
-
-def upload_delete_many(*, upload_ids, owner=None) -> int:
-    """Delete uploads (`owner`'s only, when given) as `upload_delete` does, in S3 batches of 1000.
-
-    The records are marked deleting first; a record whose object S3 refused to delete (or all
-    of them, if S3 can't be reached) stays deleting, and cleanup finishes it. Return how many went.
-    """
-    uploads = Upload.objects.all() if owner is None else Upload.objects.owned_by(owner)
-    uploads = uploads.filter(pk__in=list(upload_ids))
-    keys = dict(uploads.values_list("pk", "file"))
-    if not keys:
-        return 0
-    Upload.objects.filter(pk__in=keys).update(status=Upload.Status.DELETING)
-    client = S3Client()
-    # StorageUnavailable leaves them deleting. One listing per upload: bulk deletes are a page's rows.
-    objects = {pk: _object_keys(client, pk, key) for pk, key in keys.items()}
-    refused = set(client.delete_many(key for group in objects.values() for key in group))
-    done = [pk for pk, group in objects.items() if not refused & set(group)]
-    Upload.objects.filter(pk__in=done).delete()
-    if refused:
-        raise StorageUnavailable(f"Storage refused to delete {len(refused)} of the files; try again later.")
-    return len(done)

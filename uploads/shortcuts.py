@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import services
+from . import deletion, services
 from .errors import UploadError
 from .models import Upload
 
@@ -84,7 +84,7 @@ def delete_upload(upload_id) -> dict[str, Any]:
     """Delete the object from S3, then the record."""
     try:
         upload = services.upload_get(upload_id=upload_id)
-        services.upload_delete(upload=upload)
+        deletion.upload_delete(upload=upload)
     except UploadError as e:
         return _failure(e)
     return {"success": True, "upload_id": str(upload_id)}

@@ -6,6 +6,7 @@ app_name = "uploads"
 
 urlpatterns = [
     path("", views.index, name="index"),
+    path("uploads/new/", views.form_upload, name="form_upload"),
     path("uploads/changes/", views.list_changes, name="changes"),
     path("uploads/finish/<str:token>/", views.finish, name="finish"),
     path("uploads/finish/", views.finish, name="finish-query"),  # links signed with ?token=

@@ -19,7 +19,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import reswap, retarget, trigger_client_event
 
-from . import form_uploads, listing, quotas, services, sharing
+from . import deletion, form_uploads, listing, quotas, services, sharing
+from .auth import UserRateThrottle
 from .errors import StorageUnavailable, UploadError, UploadNotFound
 from .forms import BulkDeleteForm, ListQueryForm, ShareForm
 from .validation import serves_inline
@@ -93,13 +94,8 @@ def index(request: HttpRequest) -> HttpResponse:
     if request.htmx:
         partial = "upload_rows.html" if context["page"] > 1 else "upload_list.html"
         return render(request, f"uploads/partials/{partial}", context)
-    form = form_uploads.form_upload_start(
-        owner=request.user,
-        finish_url=lambda token: request.build_absolute_uri(reverse("uploads:finish", args=[token])),
-    )
     context |= {
         "usage": quotas.upload_usage(owner=request.user),
-        "form": form,
         "filters": filters,
         "max_size": settings.UPLOADS_MAX_FILE_SIZE,
         "accept": ",".join(t for t in settings.UPLOADS_ALLOWED_CONTENT_TYPES if t != "*/*"),
@@ -108,6 +104,39 @@ def index(request: HttpRequest) -> HttpResponse:
         "presign_minutes": max(1, settings.UPLOADS_PRESIGN_EXPIRATION // 60),
     }
     return render(request, "uploads/index.html", context)
+
+
+# Signing a no-JavaScript form counts against the same per-user budget as a presign.
+_PRESIGN_RATE = UserRateThrottle("UPLOADS_RATE_PRESIGN")
+
+
+@login_required
+@require_GET
+def form_upload(request: HttpRequest) -> HttpResponse:
+    """Without JavaScript: sign a form for one file, a pending upload like a presign (quota, rate).
+
+    A step of its own, so the page every visitor loads (most with JavaScript, which never uses
+    this form) reserves nothing.
+    """
+    request.auth = request.user  # the throttle keys on the caller as the API's auth sets it
+    if not _PRESIGN_RATE.allow_request(request):
+        wait = max(1, int(_PRESIGN_RATE.wait() or 1))
+        messages.error(request, f"Too many uploads started; try again in {wait} seconds.")
+        return redirect("uploads:index")
+    try:
+        form = form_uploads.form_upload_start(
+            owner=request.user,
+            finish_url=lambda token: request.build_absolute_uri(reverse("uploads:finish", args=[token])),
+        )
+    except UploadError as e:  # TooManyPending, QuotaExceeded, or the store's configuration
+        messages.error(request, str(e))
+        return redirect("uploads:index")
+    context = {
+        "form": form,
+        "accept": ",".join(t for t in settings.UPLOADS_ALLOWED_CONTENT_TYPES if t != "*/*"),
+        "presign_minutes": max(1, settings.UPLOADS_PRESIGN_EXPIRATION // 60),
+    }
+    return render(request, "uploads/form_upload.html", context)
 
 
 @login_required
@@ -167,7 +196,7 @@ def delete(request: HttpRequest, upload_id) -> HttpResponse:
         raise Http404("No such upload.") from None
     name = upload.original_filename
     try:
-        services.upload_delete(upload=upload)
+        deletion.upload_delete(upload=upload)
     except UploadError as e:
         if request.htmx:
             # 200, not 503: htmx 2 swaps no 4xx/5xx response, so the message would never show.
@@ -210,7 +239,7 @@ def delete_many(request: HttpRequest) -> HttpResponse:
         uploads = listing.upload_list(owner=request.user).filter(pk__in=ids)
         return render(request, "uploads/confirm_delete.html", {"uploads": uploads})
     try:
-        count = services.upload_delete_many(owner=request.user, upload_ids=ids)
+        count = deletion.upload_delete_many(owner=request.user, upload_ids=ids)
     except UploadError as e:
         response = _message(request, "error", f"Could not delete every file: {e}")
     else:
