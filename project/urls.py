@@ -12,5 +12,6 @@ urlpatterns = [
     path("api/", api.urls),
     re_path(r"^api/", unknown_endpoint),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("examples/documents/", include("project.examples.urls")),
     path("", include("uploads.urls")),
 ]

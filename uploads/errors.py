@@ -157,3 +157,9 @@ class SignRefused(UploadError):
 class MultipartUploadMismatch(UploadError):
     code = "multipart_upload_mismatch"
     default_message = "This is not the multipart upload of this upload."
+
+
+class InvalidFieldToken(UploadError):
+    """The upload field's signed description (uploads/field_signing.py) is not one this site made."""
+
+    code = "invalid_field"

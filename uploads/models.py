@@ -76,6 +76,9 @@ class Upload(models.Model):
     # from a client unchecked, and the part size the server chose (empty when the client chose it).
     multipart_upload_id = models.CharField(max_length=1024, blank=True)
     part_size = models.PositiveBigIntegerField(null=True, blank=True)
+    # The model field ("app_label.Model.field") whose widget made it (uploads/fields.py), or empty.
+    # Such an upload belongs to the record that points at it; one no record took is abandoned.
+    for_field = models.CharField(max_length=255, blank=True, default="")
 
     objects = UploadQuerySet.as_manager()
 
