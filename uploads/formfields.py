@@ -87,12 +87,10 @@ class UploadFormField(forms.Field):
             raise ValidationError(messages["other_field"], code="other_field")
         size = upload.size or 0
         if size > self.spec.size_limit:
-            raise ValidationError(
-                messages["too_large"].format(
-                    size=filesizeformat(size), limit=filesizeformat(self.spec.size_limit)
-                ),
-                code="too_large",
-            )
+            shown, limit = filesizeformat(size), filesizeformat(self.spec.size_limit)
+            if shown == limit:  # "20.0 MB; up to 20.0 MB" would say nothing
+                shown, limit = f"{size:,} bytes", f"{self.spec.size_limit:,} bytes"
+            raise ValidationError(messages["too_large"].format(size=shown, limit=limit), code="too_large")
         if not self.spec.allows_type(upload.content_type):
             raise ValidationError(
                 messages["content_type"].format(content_type=upload.content_type), code="content_type"
