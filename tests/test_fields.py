@@ -1,7 +1,9 @@
 """UploadField in a model (project/examples' Document): its migration, and what becomes of the
 uploads a record lets go (uploads/fields.py, uploads/field_refs.py)."""
 
+import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -130,6 +132,20 @@ def test_saving_without_changing_the_file_keeps_it(
     assert Upload.objects.filter(pk=upload.pk).exists()
 
 
+def test_a_save_of_other_fields_releases_nothing_even_from_a_stale_instance(
+    s3, user, field_upload, django_capture_on_commit_callbacks
+):
+    first, second = field_upload(), field_upload()
+    document = Document.objects.create(owner=user, title="Report", file=first)
+    Document.objects.filter(pk=document.pk).update(file=second)  # elsewhere, meanwhile
+
+    with django_capture_on_commit_callbacks(execute=True):
+        document.title = "Renamed"
+        document.save(update_fields=["title"])
+
+    assert Upload.objects.filter(pk=second.pk).exists()
+
+
 def test_deleting_the_upload_empties_the_field(s3, user, field_upload):
     upload = field_upload()
     document = Document.objects.create(owner=user, title="Report", file=upload)
@@ -182,3 +198,20 @@ def test_cleanup_leaves_uploads_from_the_page_alone(s3, user, upload_factory):
     CleanupRun(older_than=timedelta(hours=24)).run()
 
     assert Upload.objects.filter(pk=from_the_page.pk).exists()
+
+
+def test_the_readmes_example_is_the_example_apps_own_code():
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / "README.md").read_text()
+    section = readme.split("## Files in your own models: `UploadField`")[1].split("\n## ")[0]
+    blocks = re.findall(r"```python\n(.*?)```", section, flags=re.S)
+    example = "\n".join(
+        (root / "project" / "examples" / name).read_text()
+        for name in ("models.py", "forms.py", "views.py", "admin.py")
+    )
+
+    lines = [
+        line for block in blocks for line in block.splitlines() if line.strip() and not line.startswith("#")
+    ]
+    assert len(lines) > 30
+    assert [line for line in lines if line not in example] == []

@@ -62,9 +62,13 @@ def release(upload_ids: Iterable) -> int:
 # --- Signal receivers (connected by UploadField.contribute_to_class) ---------------------------
 
 
-def remember_replaced(sender, instance, raw=False, **kwargs) -> None:
+def remember_replaced(sender, instance, raw=False, update_fields=None, **kwargs) -> None:
     """Before a save: read the uploads the row pointed at, to release the ones it lets go."""
-    fields = _fields_of(sender)
+    fields = [
+        field
+        for field in _fields_of(sender)
+        if update_fields is None or field.name in update_fields or field.attname in update_fields
+    ]
     if raw or instance._state.adding or not fields:
         instance._uploads_before = {}
         return
