@@ -313,3 +313,27 @@ def test_a_type_the_field_does_not_take_is_refused_with_the_servers_words(
         "Files of type audio/mpeg are not accepted here; this field takes application/pdf, image/*, text/*."
     )
     assert not Upload.objects.exists()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_widget_mid_upload_and_with_a_current_file_has_no_accessibility_violations(
+    site, chromium, user, upload_factory, slow_start, tmp_path, scheme
+):
+    from tests.test_page_ui import assert_no_axe_violations
+
+    document = Document.objects.create(
+        owner=user, title="Notes", file=complete_upload(user, upload_factory, name="current.txt")
+    )
+    # bypass_csp only for axe, injected as a script tag (test_page_ui.py does the same).
+    context = chromium.new_context(
+        bypass_csp=True, color_scheme=scheme, viewport={"width": 1100, "height": 800}
+    )
+    page = context.new_page()
+    sign_in(page, site, user)
+    page.goto(f"{site}/examples/documents/{document.pk}/")
+    page.set_input_files("#id_file", str(a_file(tmp_path, "next.txt", b"next\n")))
+    expect(page.locator("[data-upload-cancel]")).to_be_visible()
+
+    assert_no_axe_violations(page)
+    screenshot(page, f"widget-mid-upload-{scheme}")
+    context.close()

@@ -215,3 +215,11 @@ def test_the_readmes_example_is_the_example_apps_own_code():
     ]
     assert len(lines) > 30
     assert [line for line in lines if line not in example] == []
+
+
+def test_a_max_size_over_the_sites_limit_is_reported_by_a_system_check(settings):
+    from uploads.field_checks import check_upload_field_limits
+
+    settings.UPLOADS_MAX_FILE_SIZE = 1024 * 1024
+
+    assert [w.id for w in check_upload_field_limits(None)] == ["uploads.W031"]
