@@ -1,7 +1,7 @@
 from django.contrib import admin
+from django.http import HttpResponsePermanentRedirect
 from django.templatetags.static import static
 from django.urls import include, path, re_path
-from django.views.generic import RedirectView
 
 from project import health
 from project.api import api, unknown_endpoint
@@ -11,7 +11,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     # Browsers ask every page's origin for /favicon.ico (the admin's pages name none): not a 404.
-    path("favicon.ico", RedirectView.as_view(url=static("uploads/favicon.svg"), permanent=True)),
+    path("favicon.ico", lambda request: HttpResponsePermanentRedirect(static("uploads/favicon.svg"))),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     re_path(r"^api/", unknown_endpoint),

@@ -111,6 +111,13 @@
       }
     }
 
+    // Clear wins over a file uploaded meanwhile: the form then posts only the Clear.
+    clear?.addEventListener("change", () => {
+      if (!clear.checked || !hidden.value) return;
+      hidden.value = "";
+      input.value = "";
+      say("The new file will not be kept.", "idle");
+    });
     input.addEventListener("change", () => {
       if (input.files.length) send(input.files[0]);
     });
