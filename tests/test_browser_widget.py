@@ -337,3 +337,17 @@ def test_the_widget_mid_upload_and_with_a_current_file_has_no_accessibility_viol
     assert_no_axe_violations(page)
     screenshot(page, f"widget-mid-upload-{scheme}")
     context.close()
+
+
+def test_clear_ticked_after_a_new_upload_clears_the_field(site, page, user, upload_factory, tmp_path):
+    document = Document.objects.create(owner=user, title="Notes", file=complete_upload(user, upload_factory))
+    sign_in(page, site, user)
+    page.goto(f"{site}/examples/documents/{document.pk}/")
+    upload_through_the_widget(page, a_file(tmp_path, "new.txt", b"new\n"))
+
+    page.get_by_label("Clear").check()
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url(f"{site}/examples/documents/")
+
+    document.refresh_from_db()
+    assert document.file is None
