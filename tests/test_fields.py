@@ -174,6 +174,16 @@ def test_cleanup_deletes_a_field_upload_no_record_took(s3, field_upload):
     assert s3.head(abandoned.key) is None
 
 
+def test_a_dry_run_counts_abandoned_field_uploads_and_deletes_none(s3, field_upload):
+    abandoned = field_upload(age=timedelta(days=2))
+
+    report = CleanupRun(older_than=timedelta(hours=24), dry_run=True).run()
+
+    assert report.abandoned_deleted == 1
+    assert "1 field uploads no record took would be deleted" in report.summary()
+    assert Upload.objects.filter(pk=abandoned.pk).exists()
+
+
 def test_cleanup_keeps_a_field_upload_a_record_points_at(s3, user, field_upload):
     taken = field_upload(age=timedelta(days=2))
     Document.objects.create(owner=user, title="Report", file=taken)

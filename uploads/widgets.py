@@ -48,9 +48,6 @@ class DirectUploadWidget(forms.Widget):
     def value_omitted_from_data(self, data, files, name) -> bool:
         return name not in data and self.clear_name(name) not in data
 
-    def format_value(self, value):
-        return value  # get_context reads it
-
     def get_context(self, name, value, attrs):
         context = super().get_context(name, None, attrs)
         cleared = isinstance(value, Cleared)
