@@ -20,6 +20,7 @@ from uploads.api import router as uploads_router
 from uploads.api import upload_error
 from uploads.auth import SessionAuth, TokenAuth
 from uploads.errors import UploadError
+from uploads.field_api import router as field_uploads_router
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +49,7 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 api.add_router("/uploads", uploads_router)
+api.add_router("/field-uploads", field_uploads_router)  # UploadField's widget (uploads/fields.py)
 api.add_exception_handler(UploadError, upload_error)
 
 

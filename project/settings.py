@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "corsheaders",
     "ninja",
     "uploads",
+    "project.examples",  # UploadField's example (README): Document, in the admin and at /examples/documents/
 ]
 
 MIDDLEWARE = [

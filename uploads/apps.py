@@ -6,4 +6,4 @@ class UploadsConfig(AppConfig):
     verbose_name = "Uploads"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401  (registers the system checks)
+        from . import checks, field_checks  # noqa: F401  (registers the system checks)

@@ -18,10 +18,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from . import lifecycle
+from . import field_refs, lifecycle
 from ._sweeps import HEAD_CONCURRENCY, BucketSweeps, pages
+from .deletion import upload_delete_many
 from .errors import InvalidCleanupOption, ObjectMissing, StorageUnavailable
 from .failures import failure_of
+from .field_signing import VALUE_MAX_AGE
 from .form_uploads import FORM_TOKEN_MAX_AGE, PLACEHOLDER_SUFFIX, form_upload_settle
 from .models import PolicyTombstone, Upload
 from .s3 import DELETE_BATCH_SIZE, ObjectInfo, S3Client
@@ -54,6 +56,7 @@ class CleanupReport:
     verified: bool = False
     multipart_aborted: int = 0
     swept: int = 0  # folders of uploads failed or deleted before their policy died
+    abandoned_deleted: int = 0  # made through an UploadField's widget, but no record took them
     errors: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
@@ -62,7 +65,8 @@ class CleanupReport:
             f"{'Dry run: ' if self.dry_run else ''}{self.completed} stale uploads {would}completed, "
             f"{self.failed} {would}marked failed, {self.orphans_deleted} orphan objects {would}deleted, "
             f"{self.deletes_finished} interrupted deletes {would}finished, "
-            f"{self.multipart_aborted} multipart uploads {would}aborted, {self.skipped} skipped, "
+            f"{self.multipart_aborted} multipart uploads {would}aborted, "
+            f"{self.abandoned_deleted} field uploads no record took {would}deleted, {self.skipped} skipped, "
             f"{self.swept} folders of dead policies {would}swept, "
             + (
                 f"{self.gone} complete uploads whose file is gone {would}marked failed, "
@@ -116,6 +120,7 @@ class CleanupRun(BucketSweeps):
         self.sweep_dead_policies()
         self.finish_deletes()
         self.settle_stale_uploads()
+        self.delete_abandoned_field_uploads()
         if self.verify:
             self.verify_complete()
         self.abort_stale_multipart_uploads()
@@ -283,6 +288,21 @@ class CleanupRun(BucketSweeps):
                 self.report.swept += 1
 
     # --- Interrupted deletes -----------------------------------------------------------------
+
+    def delete_abandoned_field_uploads(self) -> None:
+        """Uploads an UploadField's widget made whose form was never saved (uploads/field_refs.py).
+
+        Not before their signed form value expires: until then the form may still be posted.
+        """
+        cutoff = self.now - max(self.older_than, timedelta(seconds=VALUE_MAX_AGE))
+        for batch in field_refs.abandoned(before=cutoff):
+            if self.dry_run:
+                self.report.abandoned_deleted += len(batch)
+                continue
+            try:
+                self.report.abandoned_deleted += upload_delete_many(upload_ids=batch)
+            except StorageUnavailable as e:  # left deleting: the next run finishes them
+                self.report.errors.append(f"Abandoned field uploads: {e}")
 
     def finish_deletes(self) -> None:
         """Delete the objects, then the records, of uploads a crash or an outage left `deleting`.

@@ -171,3 +171,9 @@ class UploadExpired(UploadError):
 
     code = "upload_expired"
     default_message = "This upload's link has expired; start the upload again."
+
+
+class InvalidFieldToken(UploadError):
+    """The upload field's signed description (uploads/field_signing.py) is not one this site made."""
+
+    code = "invalid_field"

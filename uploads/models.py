@@ -84,6 +84,9 @@ class Upload(models.Model):
     # Why it failed (uploads/failures.py): a stable code for scripts and a sentence for people.
     failure_code = models.CharField(max_length=64, blank=True)
     failure_reason = models.CharField(max_length=500, blank=True)
+    # The model field ("app_label.Model.field") whose widget made it (uploads/fields.py), or empty.
+    # Such an upload belongs to the record that points at it; one no record took is abandoned.
+    for_field = models.CharField(max_length=255, blank=True, default="")
 
     objects = UploadQuerySet.as_manager()
 

@@ -134,6 +134,8 @@
       signal,
       retryDelays = [1000, 2000, 4000],
       resumeId = null,
+      startUrl = null, // where to start it, when not apiUrl (an UploadField's widget: /api/field-uploads)
+      startBody = {}, // more of the start's JSON body (the widget's signed field)
     },
   ) {
     const forget = (id) =>
@@ -156,9 +158,9 @@
       let started;
       try {
         // Not aborted by `signal`: the server might sign it anyway, and then we need its id to delete it.
-        started = await callApi(apiUrl, csrfToken, {
+        started = await callApi(startUrl || apiUrl, csrfToken, {
           method: "POST",
-          body: JSON.stringify({ filename: file.name, content_type: file.type, size: file.size }),
+          body: JSON.stringify({ ...startBody, filename: file.name, content_type: file.type, size: file.size }),
         });
       } catch (_) {
         throw new UploadError("The server could not be reached.", "not_signed");

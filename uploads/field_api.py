@@ -1,0 +1,45 @@
+"""The API operation behind `UploadField`'s widget (mounted by project/api.py at /api/field-uploads).
+
+One operation: start an upload for a field. The rest of the protocol (parts, complete, delete) is
+the uploads API's, so the widget runs the page's own client code (upload-client.js).
+"""
+
+from __future__ import annotations
+
+from ninja import Field, Router, Status
+
+from . import field_uploads
+from .api import ERRORS
+from .auth import UserRateThrottle
+from .schemas import DirectUploadOut, ErrorOut, UploadIn
+
+router = Router(tags=["upload fields"])
+
+
+class FieldUploadIn(UploadIn):
+    field: str = Field(..., max_length=4096, description="The field's signed spec, as its widget renders it.")
+
+
+class FieldUploadOut(DirectUploadOut):
+    value: str = Field(
+        ..., description="The form's value once complete: the id signed for you and the field."
+    )
+
+
+@router.post(
+    "",
+    response={201: FieldUploadOut, 400: ErrorOut, 415: ErrorOut, **ERRORS},
+    summary="Start an upload for a model's UploadField, within its limits",
+    url_name="field_upload_start",
+    throttle=UserRateThrottle("UPLOADS_RATE_PRESIGN"),
+)
+def start_field_upload(request, payload: FieldUploadIn):
+    started = field_uploads.field_upload_start(
+        owner=request.auth,
+        field=payload.field,
+        filename=payload.filename,
+        content_type=payload.content_type,
+        size=payload.size,
+    )
+    answer = {name: getattr(started.direct, name) for name in DirectUploadOut.model_fields}
+    return Status(201, {**answer, "value": started.value})
