@@ -11,11 +11,13 @@ import math
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import RequestDataTooBig
+from django.db import DatabaseError
 from django.http import Http404, HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
+from project.outages import database_unavailable, is_database_outage
 from uploads.api import router as uploads_router
 from uploads.api import upload_error
 from uploads.auth import SessionAuth, TokenAuth
@@ -99,6 +101,13 @@ def validation_error(request, exc: ValidationError):
         for error in exc.errors
     )
     return _error(request, 422, f"Invalid request: {problems}", "validation_error")
+
+
+@api.exception_handler(DatabaseError)
+def database_error(request, exc: DatabaseError):
+    if is_database_outage(exc):
+        return database_unavailable(request, exc)  # 503 with Retry-After, one log line
+    return unexpected_error(request, exc)
 
 
 @api.exception_handler(Exception)

@@ -162,6 +162,9 @@ AWS_QUERYSTRING_EXPIRE = env.int("UPLOADS_URL_EXPIRATION", default=3600)
 UPLOADS_S3_CONNECT_TIMEOUT = env.float("UPLOADS_S3_CONNECT_TIMEOUT", default=2.0)
 UPLOADS_S3_READ_TIMEOUT = env.float("UPLOADS_S3_READ_TIMEOUT", default=3.0)
 UPLOADS_S3_MAX_ATTEMPTS = env.int("UPLOADS_S3_MAX_ATTEMPTS", default=2)
+# The most a request may spend on the store in total, however many calls it makes (uploads/deadline.py);
+# what it could not finish by then stays pending or deleting for the next try or cleanup_uploads.
+UPLOADS_REQUEST_DEADLINE = env.float("UPLOADS_REQUEST_DEADLINE", default=8.0)
 # "when_required" skips the CRC checksums boto3 1.36+ adds by default, which several
 # S3-compatible stores refuse; "when_supported" is boto3's default.
 UPLOADS_S3_CHECKSUMS = env.str("UPLOADS_S3_CHECKSUMS", default="when_required")
@@ -244,6 +247,10 @@ SECURE_PROXY_SSL_HEADER = tuple(env.list("SECURE_PROXY_SSL_HEADER", default=[]))
 # Pages also get a Content-Security-Policy (project/middleware.py).
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "uploads.deadline.RequestDeadlineMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
     "project.middleware.ContentSecurityPolicyMiddleware",
 )
 
@@ -280,6 +287,8 @@ UPLOADS_QUOTA_PENDING = env.int("UPLOADS_QUOTA_PENDING", default=100)
 # Sign-in (the site's and the admin's) through django-axes: after AXES_FAILURE_LIMIT wrong
 # passwords for one username from one address, that pair is locked out (429) for the cool-off.
 INSTALLED_APPS.append("axes")
+# A view's database outage: 503 with Retry-After and one log line (project/outages.py).
+MIDDLEWARE.append("project.outages.DatabaseOutageMiddleware")
 MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # last, as axes requires
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)

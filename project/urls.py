@@ -23,3 +23,6 @@ urlpatterns = [
     path("examples/documents/", include("project.examples.urls")),
     path("", include("uploads.urls")),
 ]
+
+# A database outage raised outside a view is a 503 too (project/outages.py).
+handler500 = "project.outages.server_error"

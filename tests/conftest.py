@@ -1,5 +1,6 @@
 import uuid
 from datetime import timedelta
+from urllib.parse import urlparse
 
 import pytest
 import requests
@@ -74,6 +75,37 @@ def api(token) -> Client:
 @pytest.fixture
 def bob_api(other_user) -> Client:
     return Client(headers={"Authorization": f"Bearer {ApiToken.issue(user=other_user, name='tests')[1]}"})
+
+
+# --- Faults (pytest -m faults): the store behind tests/faults.py's proxy -------------------------
+
+FAULT_READ_TIMEOUT = 1.0
+# Below what one call costs on a hung store here (2 attempts x 1 s read; connecting succeeds), so the
+# request's deadline is what bounds it.
+FAULT_REQUEST_DEADLINE = 1.0
+
+
+@pytest.fixture
+def store(s3, moto_server, settings):
+    """The proxy between the app and moto's S3 server, passing until told otherwise."""
+    from tests.faults import FaultProxy
+
+    endpoint = urlparse(moto_server)
+    proxy = FaultProxy((endpoint.hostname, endpoint.port))
+    settings.AWS_S3_ENDPOINT_URL = proxy.url
+    settings.UPLOADS_S3_CONNECT_TIMEOUT = 0.5
+    settings.UPLOADS_S3_READ_TIMEOUT = FAULT_READ_TIMEOUT
+    settings.UPLOADS_S3_MAX_ATTEMPTS = 2
+    settings.UPLOADS_REQUEST_DEADLINE = FAULT_REQUEST_DEADLINE
+    yield proxy
+    proxy.close()
+
+
+@pytest.fixture
+def page(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
 
 
 @pytest.fixture

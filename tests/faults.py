@@ -23,7 +23,7 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 HTTP_METHODS = {b"GET", b"HEAD", b"POST", b"PUT", b"DELETE", b"OPTIONS"}
-Mode = Literal["pass", "refuse", "reset", "hang", "delay", "hold"]
+Mode = Literal["pass", "refuse", "reset", "hang", "delay", "hold", "cut"]
 
 
 def wait_until(condition: Callable[[], object], *, timeout: float = 10.0, every: float = 0.02):
@@ -34,6 +34,19 @@ def wait_until(condition: Callable[[], object], *, timeout: float = 10.0, every:
             raise AssertionError(f"Still not true after {timeout} s: {condition}")
         time.sleep(every)
     return result
+
+
+def timed(call):
+    """Run `call`; return its result and the seconds it took."""
+    started = time.monotonic()
+    result = call()
+    return result, time.monotonic() - started
+
+
+def within(elapsed: float, budget: float, *, baseline: float) -> bool:
+    """Whether `elapsed` stayed within `budget` plus the overhead of a `baseline` measured in the
+    same test (the same request with a healthy store): a loaded machine slows both alike."""
+    return elapsed <= budget + 3 * baseline
 
 
 def free_port() -> int:
@@ -53,6 +66,8 @@ class FaultProxy:
       delay   forward, `delay_ms` later each way
       hold    forward the request, let the upstream do the work, drop its answer (the client waits);
               with `hold_matching` set, only answers to requests whose first line contains it
+      cut     forward an answer's headers and its first `cut_after` body bytes, then end the
+              connection (a short read); with `hold_matching` set, only those answers
     """
 
     def __init__(self, upstream: tuple[str, int]):
@@ -62,6 +77,8 @@ class FaultProxy:
         self.accepted = 0
         self.answers_dropped = 0  # answers `hold` swallowed
         self.hold_matching: bytes | None = None
+        self.cut_after = 0
+        self.answers_cut = 0
         self._mode: Mode = "pass"
         self._listener: socket.socket | None = None
         self._sockets: list[socket.socket] = []
@@ -140,21 +157,35 @@ class FaultProxy:
             threading.Thread(target=_write, args=(target, outbox), daemon=True).start()
 
     def _read(self, source: socket.socket, outbox: queue.Queue, is_answer: bool, last_request: list) -> None:
+        answer = b""  # what this answer has sent so far, for `cut`
+        dropped = False  # this stream lost an answer to `hold`: its client keeps waiting, not told of EOF
         while True:
             try:
                 data = source.recv(65536)
             except OSError:
                 data = b""
             if not data:
-                outbox.put((0.0, b""))  # end of stream: the writer half-closes its side
+                if not dropped:
+                    outbox.put((0.0, b""))  # end of stream: the writer half-closes its side
                 return
             if not is_answer and data[:8].split(b" ")[0] in HTTP_METHODS:
                 last_request[0] = data.split(b"\r\n", 1)[0]
             mode = self._mode
-            held = mode == "hold" and is_answer and (self.hold_matching or b"") in last_request[0]
+            matches = is_answer and (self.hold_matching or b"") in last_request[0]
+            if mode == "cut" and matches:
+                answer += data
+                headers_end = answer.find(b"\r\n\r\n")
+                if headers_end >= 0:
+                    self.answers_cut += 1
+                    outbox.put((0.0, answer[: headers_end + 4 + self.cut_after]))
+                    outbox.put((0.0, b""))  # the connection ends mid-body
+                    return
+                continue
+            held = mode == "hold" and matches
             if mode == "hang" or held:
-                if mode == "hold":
+                if held:
                     self.answers_dropped += 1
+                    dropped = True
                 continue
             due = time.monotonic() + (self.delay_ms / 1000 if mode == "delay" else 0.0)
             outbox.put((due, data))

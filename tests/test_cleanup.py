@@ -314,9 +314,9 @@ def test_cleanup_keeps_a_deleting_record_while_the_store_is_down(s3_down, upload
 def test_a_user_completing_while_cleanup_waits_on_the_store_is_neither_blocked_nor_undone(s3, upload_factory):
     upload = upload_factory(content_type="text/plain", age=2 * DAY)  # no object yet: cleanup would fail it
     cleanup = CleanupRun(older_than=DAY)
-    head = cleanup.client.head
+    sample = cleanup.client.sample
 
-    def head_while_the_user_completes(key):
+    def read_while_the_user_completes(key, **kwargs):
         # A user's complete lands while cleanup waits on S3; a row lock held meanwhile makes it wait.
         with connection.cursor() as cursor:
             cursor.execute(WAIT_AT_MOST_1S[connection.vendor])
@@ -324,9 +324,9 @@ def test_a_user_completing_while_cleanup_waits_on_the_store_is_neither_blocked_n
             status=Upload.Status.COMPLETE
         )
         connection.close()  # this pool thread's own connection
-        return head(key)
+        return sample(key, **kwargs)
 
-    cleanup.client.head = head_while_the_user_completes
+    cleanup.client.sample = read_while_the_user_completes
     cleanup.settle_stale_uploads()
 
     upload.refresh_from_db()

@@ -4,9 +4,8 @@ import pytest
 import requests
 from django.core import signing
 
-from tests.test_content import HTML, PDF, PE, png
+from tests.test_content import HTML, PE, png
 from uploads import deletion, form_uploads, listing, quotas, services, sharing
-from uploads.content import HEAD_BYTES
 from uploads.errors import (
     ContentTypeNotAllowed,
     InvalidContentType,
@@ -26,7 +25,6 @@ from uploads.errors import (
     UploadTooLarge,
 )
 from uploads.models import Upload, UsedFormToken
-from uploads.s3 import S3Client
 from uploads.validation import object_key, upload_folder
 
 pytestmark = pytest.mark.django_db
@@ -388,27 +386,6 @@ def test_complete_accepts_a_real_png(s3, upload_factory):
     upload = upload_factory(filename="cat.png", content_type="image/png", body=png())
 
     assert services.upload_complete(upload=upload).status == Upload.Status.COMPLETE
-
-
-def test_complete_reads_only_the_first_bytes_with_one_ranged_get(s3, upload_factory, monkeypatch):
-    upload = upload_factory(filename="big.pdf", max_size=10**6, body=PDF + b"\0" * 500_000)
-    reads = []
-    original = S3Client.read_head
-    monkeypatch.setattr(
-        S3Client, "read_head", lambda self, key, **kw: reads.append(kw) or original(self, key, **kw)
-    )
-
-    services.upload_complete(upload=upload)
-
-    assert [read["length"] for read in reads] == [HEAD_BYTES]
-
-
-def test_the_ranged_get_refuses_an_object_replaced_after_its_head(s3, upload_factory, put_object):
-    upload = upload_factory(filename="a.pdf", body=PDF)
-    checked = s3.head(upload.key)
-    put_object(upload.key, HTML, "application/pdf")
-
-    assert s3.read_head(upload.key, length=HEAD_BYTES, etag=checked.etag) is None
 
 
 # --- Quotas -------------------------------------------------------------------------------------

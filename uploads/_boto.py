@@ -5,8 +5,8 @@ Private to `uploads.s3`; together they are the only modules that import boto3/bo
 
 from __future__ import annotations
 
-import functools
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,6 +19,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
+from .deadline import call_within_deadline
 from .errors import NotSupportedByStore, StorageUnavailable
 
 logger = logging.getLogger("uploads.s3")
@@ -91,13 +92,29 @@ def client_config(timeouts: Timeouts = "request") -> Config:
     return Connection.from_settings(timeouts).config()
 
 
-@functools.cache
+_clients: dict[tuple[Connection, bool], Any] = {}
+# Building a client takes ~0.3 s of CPU (botocore loads and parses its service models); with an
+# unlocked cache, every thread of a fresh worker built its own at once and the first requests
+# after a deploy waited 5 s. One lock: the first builds, the others wait for it, then share it.
+_clients_lock = threading.Lock()
+
+
 def boto3_client(connection: Connection, signed: bool = True):
-    """Build a boto3 S3 client once per process and configuration (clients are thread-safe)."""
+    """The process's boto3 S3 client for this configuration, built once (clients are thread-safe)."""
+    client = _clients.get((connection, signed))
+    if client is None:
+        with _clients_lock:
+            client = _clients.get((connection, signed))
+            if client is None:
+                client = _clients[(connection, signed)] = _build(connection, signed)
+    return client
+
+
+def _build(connection: Connection, signed: bool):
     config = connection.config()
     if not signed:
         config = config.merge(Config(signature_version=UNSIGNED))
-    return boto3.session.Session().client(
+    client = boto3.session.Session().client(
         "s3",
         region_name=connection.region,
         endpoint_url=connection.endpoint_url,
@@ -105,11 +122,25 @@ def boto3_client(connection: Connection, signed: bool = True):
         aws_secret_access_key=connection.secret_access_key or None,
         config=config,
     )
+    # Every operation (paginators too) goes through `_make_api_call`: inside a request, each gets
+    # only what is left of the request's deadline (uploads/deadline.py). Signing makes no call.
+    make_api_call = client._make_api_call
+
+    def _make_api_call(operation_name: str, params: dict[str, Any]):
+        return call_within_deadline(lambda: make_api_call(operation_name, params), operation_name)
+
+    client._make_api_call = _make_api_call
+    return client
+
+
+def clients_built() -> int:
+    return len(_clients)
 
 
 def clear_client_cache() -> None:
     """Forget the process's boto3 clients; moto's in-process mock only sees clients built after it starts."""
-    boto3_client.cache_clear()
+    with _clients_lock:
+        _clients.clear()
 
 
 def error_code(e: Exception) -> str:

@@ -41,6 +41,8 @@ class BucketOperations:
         """HEAD the bucket without raising: say what is wrong, its region and S3's clock."""
         try:
             response = self.client.head_bucket(Bucket=self.bucket_name)
+        except StorageUnavailable as e:  # the request's deadline (uploads/deadline.py)
+            return BucketProbe("unreachable", type(e).__name__)
         except STORE_ERRORS as e:
             code = error_code(e)
             if code in CREDENTIAL_CODES:

@@ -53,6 +53,8 @@ ERROR_STATUS: dict[type[errors.UploadError], int] = {
     errors.UploadExpired: 410,
     errors.StorageUnavailable: 503,
 }
+# Seconds a client should wait after a 503 storage_unavailable: about one request's deadline.
+STORAGE_RETRY_AFTER = 10
 ERRORS = {
     401: ErrorOut,
     403: ErrorOut,
@@ -77,7 +79,10 @@ def status_for(error: errors.UploadError) -> int:
 
 def upload_error(request: HttpRequest, exc: errors.UploadError) -> JsonResponse:
     """Answer a service error as `{"detail", "code"}` with its status (registered by project/api.py)."""
-    return JsonResponse({"detail": str(exc), "code": exc.code}, status=status_for(exc))
+    response = JsonResponse({"detail": str(exc), "code": exc.code}, status=status_for(exc))
+    if response.status_code == 503:
+        response["Retry-After"] = str(STORAGE_RETRY_AFTER)  # an outage: the client may try again
+    return response
 
 
 @router.post(

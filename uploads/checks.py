@@ -140,6 +140,12 @@ def _limit_problems() -> Iterator[Problem]:
         )
     if not 0 < settings.UPLOADS_URL_EXPIRATION <= settings.UPLOADS_URL_MAX_EXPIRATION:
         yield "E013", "UPLOADS_URL_EXPIRATION must be positive and at most UPLOADS_URL_MAX_EXPIRATION.", ""
+    if not 0 < settings.UPLOADS_REQUEST_DEADLINE <= 10:
+        yield (
+            "E030",
+            "UPLOADS_REQUEST_DEADLINE must be between 0 and 10 seconds: a request's store time stays short.",
+            "Work that takes longer is left to cleanup_uploads; the default is 8.",
+        )
     for pattern in settings.UPLOADS_ALLOWED_CONTENT_TYPES:
         if not MIME_TYPE_PATTERN.fullmatch(pattern.lower().replace("*", "x")):
             yield (

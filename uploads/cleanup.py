@@ -21,23 +21,21 @@ from django.utils import timezone
 from . import field_refs, lifecycle
 from ._sweeps import HEAD_CONCURRENCY, BucketSweeps, pages
 from .deletion import upload_delete_many
-from .errors import InvalidCleanupOption, ObjectMissing, StorageUnavailable
+from .errors import InvalidCleanupOption, StorageUnavailable
 from .failures import failure_of
 from .field_signing import VALUE_MAX_AGE
 from .form_uploads import FORM_TOKEN_MAX_AGE, PLACEHOLDER_SUFFIX, form_upload_settle
+from .inspection import inspect, rules_for
 from .models import PolicyTombstone, Upload
-from .s3 import DELETE_BATCH_SIZE, ObjectInfo, S3Client
-from .services import content_problem
-from .validation import folder_of, object_problem, uploads_root
-
-_CHANGED = object()  # a verdict: the object changed between its HEAD and its content check
+from .s3 import DELETE_BATCH_SIZE, S3Client, StoredSample
+from .validation import folder_of, uploads_root
 
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[str, int], None]
 
 # Stale uploads are settled a batch at a time: one transaction and two UPDATEs per batch, and the
-# batch's HEAD requests in parallel (each is a network round trip; boto3 clients are thread-safe).
+# batch's inspections in parallel (one ranged GET each; boto3 clients are thread-safe).
 STALE_BATCH_SIZE = 100
 
 
@@ -172,8 +170,6 @@ class CleanupRun(BucketSweeps):
         now = timezone.now()
         completed, failed_ids, invalid, failures = [], [], {}, {}
         for row, (info, problem) in zip(claimed, verdicts, strict=True):
-            if problem is _CHANGED:
-                continue  # the object changed while it was read: the next run looks again
             if problem is None:
                 completed.append(
                     Upload(
@@ -216,20 +212,10 @@ class CleanupRun(BucketSweeps):
             else:
                 self.report.failed += 1
 
-    def _examine(self, row) -> tuple[ObjectInfo | None, object]:
-        """What complete would decide for this row: HEAD, the upload's rules, then its content."""
-        info = self.client.head(row.file)
-        if info is None:
-            return None, ObjectMissing()
-        problem = object_problem(row, size=info.size, content_type=info.content_type)
-        if problem is None:
-            try:
-                problem = content_problem(
-                    key=row.file, etag=info.etag, content_type=row.content_type, client=self.client
-                )
-            except ObjectMissing:
-                return info, _CHANGED
-        return info, problem
+    def _examine(self, row) -> tuple[StoredSample | None, object]:
+        """What complete would decide for this row: the one inspection (`inspection.inspect`)."""
+        found = inspect(row.file, rules_for(row), client=self.client)
+        return found.stored, found.problem
 
     def _settle(self, completed: list[Upload], failures: dict) -> tuple[int, list]:
         """Apply the verdicts to the rows still pending; return how many completed, and which failed.

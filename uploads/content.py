@@ -1,7 +1,7 @@
 """What a stored file really is: its first bytes, named by libmagic, against the type declared for it.
 
 Pure functions over bytes and types: no database, no network (services and cleanup fetch the bytes
-with one ranged GET, `S3Client.read_head`).
+with one ranged GET, `S3Client.sample`, for `inspection.inspect`).
 
 Why libmagic (python-magic over Debian's `libmagic1`): tried on real files (an HTML page and a bare
 `<script>` declared as image/png, an ELF and a PE executable declared as application/pdf, real

@@ -1,63 +1,104 @@
-"""Deleting uploads: everything in the upload's folder first, then the record.
+"""Deleting uploads: their objects, then their records, within one request's deadline however
+many rows are selected.
 
-The switch to `deleting` goes through `lifecycle.transition` (conditional, settling the quota);
-a record stays `deleting` while the store refuses, and cleanup finishes it.
+The server knows every key it signed an exact policy for (the API's POST and PUT, multipart):
+those are deleted with no listing, 1000 keys a request. Only a form upload's folder is listed,
+and only while the form's policy may still put a second file there (its single-use receipt,
+`UsedFormToken`, outlives every policy); after that, what a folder holds beyond the recorded
+key is an orphan for `cleanup_uploads --orphans`. Per-row store work (those listings, aborting
+a multipart upload still on its way) runs in parallel under the request's deadline; a row whose
+work or delete is not confirmed by then stays `deleting`, and cleanup finishes it.
+
+The switch to `deleting` goes through `lifecycle.transition_many` (conditional, settling the
+quota; an upload whose policy still lives leaves a tombstone, and cleanup sweeps its folder once
+the policy has expired); a record goes (`lifecycle.forget`) once the store confirms its objects gone.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from . import lifecycle
+from .deadline import map_within_deadline
 from .errors import StorageUnavailable
-from .models import Upload
-from .multipart import multipart_abort_for
+from .models import Upload, UsedFormToken
 from .s3 import S3Client
 from .validation import folder_of
 
+# What `_delete_objects` needs of each upload (a values_list row).
+ROW_FIELDS = ("pk", "file", "status", "multipart_upload_id")
+
 
 def upload_delete(*, upload: Upload) -> None:
-    """Delete the upload: mark it deleting, delete everything in its folder, then the record.
+    """Delete the upload: mark it deleting, delete its object(s), then the record.
 
-    The whole folder: a policy still alive could have put a second object beside the recorded
-    one. If S3 fails, the record stays (marked deleting, so nothing hands out its link) and the
-    error says so; deleting again, or cleanup, finishes the job. A missing object is not an error.
+    If S3 fails or the deadline passes, the record stays (marked deleting, so nothing hands out its
+    link) and the error says so; deleting again, or cleanup, finishes the job. A missing object is
+    not an error.
     """
-    was_complete = upload.status == Upload.Status.COMPLETE
-    # Conditional: a delete racing another settles the quota once; deleting again finishes the job.
-    lifecycle.transition(upload.pk, lifecycle.DELETING)
-    if not was_complete:
-        multipart_abort_for(upload)  # a multipart upload on its way leaves no parts behind
-    client = S3Client()
-    refused = client.delete_many(_object_keys(client, upload.pk, upload.key))
-    if refused:
-        raise StorageUnavailable(f"Storage refused to delete {len(refused)} of the upload's files.")
-    lifecycle.forget([upload.pk])  # a policy still alive left a tombstone: cleanup sweeps its folder
-
-
-def _object_keys(client: S3Client, upload_id, key: str) -> list[str]:
-    """The keys to delete for an upload: its folder's objects (see `folder_of`), and its own key."""
-    folder = folder_of(key, upload_id)
-    listed = [info.key for info in client.iter_objects(prefix=folder)] if folder else []
-    return sorted({key, *listed})
+    upload_delete_many(upload_ids=[upload.pk])
 
 
 def upload_delete_many(*, upload_ids, owner=None) -> int:
-    """Delete uploads (`owner`'s only, when given) as `upload_delete` does, in S3 batches of 1000.
+    """Delete uploads (`owner`'s only, when given): their objects in S3 batches of 1000, then the records.
 
-    The records are marked deleting first; a record whose object S3 refused to delete (or all
-    of them, if S3 can't be reached) stays deleting, and cleanup finishes it. Return how many went.
+    The records are marked deleting first; one whose objects are not confirmed gone (S3 refused,
+    or the request's deadline passed) stays deleting, and cleanup finishes it. Return how many
+    went; raise `StorageUnavailable` if any stayed.
     """
     uploads = Upload.objects.all() if owner is None else Upload.objects.owned_by(owner)
-    uploads = uploads.filter(pk__in=list(upload_ids))
-    keys = dict(uploads.values_list("pk", "file"))
-    if not keys:
+    rows = list(uploads.filter(pk__in=list(upload_ids)).values_list(*ROW_FIELDS, named=True))
+    if not rows:
         return 0
-    lifecycle.transition_many(keys, lifecycle.DELETING)
-    client = S3Client()
-    # StorageUnavailable leaves them deleting. One listing per upload: bulk deletes are a page's rows.
-    objects = {pk: _object_keys(client, pk, key) for pk, key in keys.items()}
-    refused = set(client.delete_many(key for group in objects.values() for key in group))
-    done = [pk for pk, group in objects.items() if not refused & set(group)]
+    # Conditional: a delete racing another settles the quota once; deleting again finishes the job.
+    lifecycle.transition_many([row.pk for row in rows], lifecycle.DELETING)
+    done, problem = _delete_objects(rows)
     lifecycle.forget(done)
-    if refused:
-        raise StorageUnavailable(f"Storage refused to delete {len(refused)} of the files; try again later.")
+    if problem is not None:
+        raise problem
     return len(done)
+
+
+def _delete_objects(rows: Sequence) -> tuple[list, StorageUnavailable | None]:
+    """Delete the objects (and unfinished multipart uploads) of `rows`; return the pks whose
+    objects are confirmed gone, and what stopped the rest, if anything."""
+    client = S3Client()
+    receipts = set(
+        UsedFormToken.objects.filter(upload_id__in=[row.pk for row in rows]).values_list("pk", flat=True)
+    )
+    needs_work = [row for row in rows if row.pk in receipts or _unfinished_multipart(row)]
+    keys = {row.pk: [row.file] for row in rows if row not in needs_work}
+    problem: StorageUnavailable | None = None
+    for row, result in map_within_deadline(
+        lambda row: _row_keys(client, row, row.pk in receipts), needs_work
+    ):
+        if isinstance(result, StorageUnavailable):
+            problem = result
+        elif isinstance(result, Exception):
+            raise result
+        else:
+            keys[row.pk] = result
+    if len(keys) < len(rows) and problem is None:
+        problem = StorageUnavailable("Storage did not answer in time; the rest is deleted shortly.")
+    try:
+        refused = set(client.delete_many(key for group in keys.values() for key in group))
+    except StorageUnavailable as e:
+        return [], e
+    if refused:
+        problem = StorageUnavailable(
+            f"Storage refused to delete {len(refused)} of the files; try again later."
+        )
+    return [pk for pk, group in keys.items() if not refused & set(group)], problem
+
+
+def _unfinished_multipart(row) -> bool:
+    return bool(row.multipart_upload_id) and row.status != Upload.Status.COMPLETE
+
+
+def _row_keys(client: S3Client, row, form_upload: bool) -> list[str]:
+    """The row's keys once its store work is done: its own key, and its folder's objects for a form."""
+    if _unfinished_multipart(row):
+        client.abort_multipart(key=row.file, upload_id=row.multipart_upload_id)  # its parts go
+    folder = folder_of(row.file, row.pk) if form_upload else None
+    listed = [info.key for info in client.iter_objects(prefix=folder)] if folder else []
+    return sorted({row.file, *listed})

@@ -24,24 +24,22 @@ from .errors import (
     ContentTypeNotAllowed,
     ObjectInvalid,
     ObjectMissing,
-    ObjectTypeMismatch,
     QuotaExceeded,
     StorageUnavailable,
     UploadError,
     UploadNotFound,
 )
 from .failures import failure_of
+from .inspection import Rules, inspect
 from .models import Upload, UsedFormToken
 from .quotas import require_room
 from .s3 import ObjectInfo, S3Client
-from .services import content_problem
 from .validation import (
     acl_for,
     clean_filename,
     guess_content_type,
     require_allowed_type,
     single_upload_limit,
-    size_problem,
     upload_folder,
 )
 
@@ -202,7 +200,7 @@ def _record(upload_id: uuid.UUID, *, owner, placeholder: Upload | None) -> Uploa
     content_type = guess_content_type(display_name)
     try:
         # A placeholder already reserved the policy's bound, which covers the file.
-        _check_form_object(client, info, content_type=content_type, owner=None if placeholder else owner)
+        info = _check_form_object(client, info, content_type=content_type, owner=None if placeholder else owner)
     except ObjectMissing:
         raise
     except UploadError as e:
@@ -278,24 +276,20 @@ def _keep_one_object(client: S3Client, folder: str) -> ObjectInfo:
     return chosen
 
 
-def _check_form_object(client: S3Client, listed: ObjectInfo, *, content_type: str, owner) -> None:
-    """Refuse a form's object that the policy should have refused, or whose content isn't its type."""
-    info = client.head(listed.key)
-    if info is None:
-        raise ObjectMissing("The file has not arrived in storage.")
-    problem = size_problem(size=info.size, max_size=settings.UPLOADS_MAX_FILE_SIZE)
-    if problem is not None:
-        raise problem
-    stored = info.content_type.split(";")[0].strip().lower()
-    if stored not in (FORM_CONTENT_TYPE, content_type):
+def _check_form_object(client: S3Client, listed: ObjectInfo, *, content_type: str, owner) -> ObjectInfo:
+    """Refuse a form's object that the policy should have refused, or whose content isn't its type;
+    return it as the store holds it (the one inspection: `inspection.inspect`)."""
+    require_allowed_type(content_type)
+    rules = Rules(
+        content_type=content_type,
+        max_size=settings.UPLOADS_MAX_FILE_SIZE,
         # A store that ignored the policy's fields stored a type the browser chose. (SeaweedFS
         # stores the file part's own type; that is harmless when it is the one we record.)
-        raise ObjectTypeMismatch(
-            f"The file was stored as {info.content_type or 'untyped'}, not {FORM_CONTENT_TYPE}."
-        )
-    require_allowed_type(content_type)
+        stored_types=(FORM_CONTENT_TYPE, content_type),
+    )
+    found = inspect(listed.key, rules, client=client)
+    if found.problem is not None:
+        raise found.problem
     if owner is not None:
-        require_room(owner=owner, size=info.size, pending=False)
-    problem = content_problem(key=info.key, etag=info.etag, content_type=content_type, client=client)
-    if problem is not None:
-        raise problem
+        require_room(owner=owner, size=found.stored.size, pending=False)
+    return found.stored

@@ -7,6 +7,7 @@ others return dataclasses and raise `StorageUnavailable` for every failure of S3
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
@@ -22,18 +23,20 @@ from ._boto import (
     clear_client_cache,
     client_config,
     error_code,
+    logger,
     storage_errors,
     unavailable,
 )
 from ._bucket_s3 import BucketOperations
 from ._multipart_s3 import MultipartOperations, Part, PresignedRequest
+from .deadline import call_within_deadline
 from .errors import StorageUnavailable
 from .validation import acl_for, guess_content_type
 
 __all__ = ["Part", "PresignedRequest", "S3Client", "clear_client_cache", "client_config"]
 
-# A conditional GET whose object has changed since (If-Match no longer holds).
-CHANGED_CODES = {"412", "PreconditionFailed"}
+# A ranged GET of an empty object: no byte satisfies the range.
+EMPTY_RANGE_CODES = {"416", "InvalidRange"}
 # S3's DeleteObjects takes at most this many keys a request.
 DELETE_BATCH_SIZE = 1000
 
@@ -45,6 +48,13 @@ class ObjectInfo:
     etag: str
     content_type: str = ""
     last_modified: datetime | None = None
+
+
+@dataclass(frozen=True)
+class StoredSample(ObjectInfo):
+    """An object as one ranged GET saw it: its size, type and ETag, and its first bytes."""
+
+    head: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -160,26 +170,32 @@ class S3Client(MultipartOperations, BucketOperations):
             last_modified=response.get("LastModified"),
         )
 
-    def read_head(self, key: str, *, length: int, etag: str = "") -> bytes | None:
-        """Return the object's first `length` bytes (one ranged GET), or None if it is gone.
+    def sample(self, key: str, *, length: int) -> StoredSample | None:
+        """The first `length` bytes, size (Content-Range), type and ETag from ONE ranged GET, or
+        None if there is no such object. A read cut short is `StorageUnavailable`, never a head."""
+        return call_within_deadline(lambda: self._sample(key, length), "read the file")
 
-        With `etag`, also None if the object is no longer that version (the GET is conditional),
-        so the bytes read belong to the object whose size and ETag were checked.
-        """
-        params: dict[str, Any] = {"Bucket": self.bucket_name, "Key": key, "Range": f"bytes=0-{length - 1}"}
-        if etag:
-            params["IfMatch"] = f'"{etag}"'
+    def _sample(self, key: str, length: int) -> StoredSample | None:
         try:
-            body = self.client.get_object(**params)["Body"]
-            try:
-                # A store that ignores Range sends the whole object: read no more than asked.
-                return body.read(length)
-            finally:
-                body.close()
+            response = self.client.get_object(Bucket=self.bucket_name, Key=key, Range=f"bytes=0-{length - 1}")
         except STORE_ERRORS as e:
-            if error_code(e) in NOT_FOUND_CODES | CHANGED_CODES:
+            if error_code(e) in NOT_FOUND_CODES:
                 return None
+            if error_code(e) in EMPTY_RANGE_CODES:  # a range of an empty object
+                return StoredSample(key=key, size=0, etag="", content_type="", head=b"")
             raise unavailable("read the file", e) from e
+        announced = min(length, response["ContentLength"])  # a store that ignores Range sends it all
+        head = b""
+        with storage_errors("read the file"), closing(response["Body"]) as body:
+            while len(head) < announced and (chunk := body.read(announced - len(head))):
+                head += chunk
+        if len(head) < announced:
+            logger.warning("The store cut short a read of %s: %d of %d bytes", key, len(head), announced)
+            raise StorageUnavailable("Storage sent part of the file only; try again in a moment.")
+        total = response.get("ContentRange", "").rpartition("/")[2]
+        size = int(total) if total.isdigit() else response["ContentLength"]
+        etag, stored_type = response.get("ETag", "").strip('"'), response.get("ContentType", "")
+        return StoredSample(key=key, size=size, etag=etag, content_type=stored_type, head=head)
 
     def delete(self, key: str) -> None:
         with storage_errors("delete the file"):

@@ -18,11 +18,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from . import lifecycle
-from .content import HEAD_BYTES, type_problem
 from .errors import (
     InvalidExpiration,
     ObjectMissing,
-    ObjectTypeMismatch,
     StorageUnavailable,
     UploadError,
     UploadFailed,
@@ -30,15 +28,15 @@ from .errors import (
     UploadNotFound,
 )
 from .failures import failure_of
+from .inspection import Inspection, inspect, rules_for
 from .models import Upload
 from .multipart import multipart_abort_for, multipart_finish, multipart_plan, parts_count, uses_multipart
-from .s3 import S3Client
+from .s3 import ObjectInfo, S3Client
 from .validation import (
     acl_for,
     clean_content_type,
     clean_filename,
     object_key,
-    object_problem,
     require_allowed_type,
     serving_for,
     size_range,
@@ -197,29 +195,30 @@ def upload_complete(*, upload: Upload) -> Upload:
         return upload
     if upload.status != Upload.Status.PENDING:
         raise _settled_error(upload.status, upload.pk)
+    return upload_settle(upload=upload, inspection=upload_examine(upload=upload))
 
+
+def upload_examine(*, upload: Upload) -> Inspection:
+    """What the store holds for a pending upload, judged: store requests only, no database (so
+    "Check with S3 again" runs it for many rows in parallel). A multipart upload's parts are
+    joined first, once they match the plan."""
     if upload.multipart_upload_id:
-        # The server joins the parts only once they match the plan; the HEAD below checks the result.
         problem = multipart_finish(upload=upload)
         if problem is not None:
-            if upload_fail(upload=upload, error=problem).status == Upload.Status.COMPLETE:
-                return upload
-            raise problem
+            return Inspection(None, problem)
+    return inspect(upload.key, rules_for(upload))  # StorageUnavailable leaves the record as it was
 
-    client = S3Client()
-    info = client.head(upload.key)  # StorageUnavailable leaves the record as it was
-    if info is None:
+
+def upload_settle(*, upload: Upload, inspection: Inspection) -> Upload:
+    """Record what `upload_examine` found: complete, or failed (its object deleted), or raise."""
+    if isinstance(inspection.problem, ObjectMissing):  # not there yet: the record stays pending
         raise ObjectMissing(f"{upload.original_filename} has not arrived in storage yet.")
-    problem = object_problem(upload, size=info.size, content_type=info.content_type) or content_problem(
-        key=upload.key, etag=info.etag, content_type=upload.content_type, client=client
-    )
-    if problem is not None:
-        if upload_fail(upload=upload, error=problem).status == Upload.Status.COMPLETE:
+    if inspection.problem is not None:
+        if upload_fail(upload=upload, error=inspection.problem).status == Upload.Status.COMPLETE:
             return upload  # another process completed it first: its verdict stands
-        raise problem
-
-    now = timezone.now()
-    fields = {"size": info.size, "etag": info.etag, "completed_at": now}
+        raise inspection.problem
+    stored = inspection.stored
+    fields = {"size": stored.size, "etag": stored.etag, "completed_at": timezone.now()}
     if lifecycle.transition(upload, lifecycle.COMPLETE, from_=[lifecycle.PENDING], **fields):
         return upload
     # A concurrent complete, cleanup or delete settled it first.
@@ -229,27 +228,17 @@ def upload_complete(*, upload: Upload) -> Upload:
     return settled
 
 
-def content_problem(
-    *, key: str, etag: str, content_type: str, client: S3Client | None = None
-) -> ObjectTypeMismatch | None:
-    """Read the object's first bytes (one ranged GET) and say whether they contradict its type.
-
-    `etag` is the version a HEAD just checked; if the object is gone or has changed since,
-    `ObjectMissing` is raised: nothing is known about the new bytes yet.
-    """
-    head = (client or S3Client()).read_head(key, length=HEAD_BYTES, etag=etag)
-    if head is None:
-        raise ObjectMissing("The file changed in storage while it was being checked; try again.")
-    return type_problem(declared=content_type, head=head)
-
-
 def upload_verify(*, upload: Upload) -> str:
-    """Check a complete upload's object with S3: "intact", "replaced" (another ETag) or "gone".
+    """Check a complete upload's object with S3: "intact", "replaced" (another ETag) or "gone"."""
+    return upload_verified(upload=upload, info=S3Client().head(upload.key))
+
+
+def upload_verified(*, upload: Upload, info: ObjectInfo | None) -> str:
+    """Record what a lookup of a complete upload's object found (`info`: None when it is gone).
 
     A gone object makes the upload failed, as `cleanup_uploads --verify` does (a dead link should
     say so); a replaced one is only reported.
     """
-    info = S3Client().head(upload.key)
     if info is None:
         lifecycle.transition(upload, lifecycle.FAILED, from_=[lifecycle.COMPLETE], failure_code="object_gone")
         return "gone"
