@@ -9,7 +9,7 @@ from django.utils import timezone
 from tests.conftest import FAULT_REQUEST_DEADLINE
 from tests.faults import FaultProxy
 from tests.test_content import HTML, PDF
-from uploads import deletion
+from uploads import deletion, services
 from uploads.content import HEAD_BYTES
 from uploads.errors import ObjectEmpty, StorageUnavailable
 from uploads.inspection import Rules, inspect

@@ -200,7 +200,9 @@ def _record(upload_id: uuid.UUID, *, owner, placeholder: Upload | None) -> Uploa
     content_type = guess_content_type(display_name)
     try:
         # A placeholder already reserved the policy's bound, which covers the file.
-        info = _check_form_object(client, info, content_type=content_type, owner=None if placeholder else owner)
+        info = _check_form_object(
+            client, info, content_type=content_type, owner=None if placeholder else owner
+        )
     except ObjectMissing:
         raise
     except UploadError as e:
