@@ -29,11 +29,13 @@ from django.core import signing
 from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.test_content import HTML, PE
-from uploads import deletion, form_uploads, services
+from uploads import deletion, form_uploads, lifecycle, services
+from uploads.cleanup import CleanupRun
 from uploads.errors import UploadNotFound
-from uploads.models import ApiToken, Upload
+from uploads.models import ApiToken, Upload, UsedFormToken
 from uploads.s3 import S3Client
 
 pytestmark = pytest.mark.django_db
@@ -414,13 +416,26 @@ def test_a_token_created_in_the_admin_never_travels_in_a_cookie(admin_client, us
 # --- Objects beside the recorded one ------------------------------------------------------------
 
 
-def test_delete_removes_a_second_object_a_live_policy_put_in_the_uploads_folder(
-    s3, upload_factory, put_object
+def test_delete_removes_a_second_object_a_live_form_policy_put_in_the_uploads_folder(
+    s3, user, upload_factory, put_object
 ):
-    upload = upload_factory(status="complete", body=b"recorded")
+    upload = upload_factory(owner=user, status="complete", body=b"recorded")
+    UsedFormToken.objects.create(upload_id=upload.pk, owner=user, used_at=timezone.now())  # a no-JS form's
     extra = put_object(upload.key.rsplit("/", 1)[0] + "/smuggled.html", b"<script>", "text/html")
 
     deletion.upload_delete(upload=upload)
+
+    assert s3.head(upload.key) is None
+    assert s3.head(extra) is None
+
+
+def test_a_second_object_beside_a_deleted_upload_goes_when_its_policy_is_dead(s3, upload_factory, put_object):
+    # The API's policies pin the exact key, so delete lists nothing; a tombstone sweeps the folder later.
+    upload = upload_factory(status="complete", body=b"recorded")
+    extra = put_object(upload.key.rsplit("/", 1)[0] + "/smuggled.html", b"<script>", "text/html")
+    deletion.upload_delete(upload=upload)
+
+    CleanupRun(now=upload.expires_at + lifecycle.policy_grace()).sweep_dead_policies()
 
     assert s3.head(upload.key) is None
     assert s3.head(extra) is None
