@@ -1,8 +1,19 @@
-"""The fault tier: the store (and PostgreSQL) misbehaving behind a TCP proxy (tests/faults.py).
+"""The fault tier: the store misbehaving behind a TCP proxy (tests/faults.py). The request
+deadline under a slow or hung store is `test_faults_deadline.py`; the database's faults are
+`test_faults_database.py`.
 
-A store call made in a request costs at most its budget, then our JSON 503; no transient fault
-ever deletes a file a user uploaded; a lost answer leaves a record the next cleanup repairs;
-races end consistent, never in a 500; the server logs every 500 and answers its health checks.
+Faults, by name (each a test below):
+- a hung store: complete and delete answer our JSON 503 with Retry-After within the request's
+  deadline; signing, a download URL, a record and the page need no store and answer as usual.
+- a delayed store (+200 ms each way): still answered.
+- refused, reset, hung or held (the store did the work, its answer lost) during complete: 503,
+  and a retry completes the file intact: no transient fault deletes a user's file.
+- a lost answer to a delete: the record stays `deleting`, the next cleanup finishes it.
+- complete, delete and cleanup racing on a slow store: consistent, never a 500.
+- /readyz with the store hung: 503 within the deadline; /healthz unaffected.
+- the API under gunicorn with the store hung: JSON 503 within the deadline.
+
+Time bounds compare with the same request against a healthy store, measured in the same test.
 """
 
 import runpy

@@ -426,6 +426,16 @@ def test_finish_with_the_store_down_offers_to_try_the_same_link_again(s3, browse
     assert Upload.objects.get().status == Upload.Status.PENDING  # recorded later, never swept
 
 
+def test_finish_with_the_store_down_says_when_to_try_again(s3, browser, post_to_s3, settings):
+    form = browser.get(reverse("uploads:form_upload")).context["form"]
+    finish = urlparse(post_to_s3(form.url, form.fields, b"abc", filename="notes.txt").headers["Location"])
+    settings.AWS_S3_ENDPOINT_URL = "http://127.0.0.1:9"
+
+    response = browser.get(f"{finish.path}?{finish.query}")
+
+    assert int(response["Retry-After"]) > 0
+
+
 def test_the_page_shows_the_users_usage_when_limits_are_set(s3, browser, user, upload_factory, settings):
     settings.UPLOADS_QUOTA_BYTES = 10 * 1024
     upload_factory(owner=user, status=Upload.Status.COMPLETE, size=2048)

@@ -13,6 +13,7 @@ from ninja import Query, Router, Status
 
 from . import deletion, errors, listing, multipart, services, signing
 from .auth import UserRateThrottle
+from .deadline import STORAGE_RETRY_AFTER
 from .schemas import (
     DirectUploadOut,
     DownloadUrlOut,
@@ -53,8 +54,6 @@ ERROR_STATUS: dict[type[errors.UploadError], int] = {
     errors.UploadExpired: 410,
     errors.StorageUnavailable: 503,
 }
-# Seconds a client should wait after a 503 storage_unavailable: about one request's deadline.
-STORAGE_RETRY_AFTER = 10
 ERRORS = {
     401: ErrorOut,
     403: ErrorOut,

@@ -35,6 +35,8 @@ _deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("upload
 # Store calls waiting for the store, across the process's request threads; a hung store holds a
 # thread until the call's own budget ends (UPLOADS_S3_MAX_ATTEMPTS x (connect + read)).
 _calls = ThreadPoolExecutor(max_workers=64, thread_name_prefix="store-call")
+# What a 503 for the store tells a client to wait (Retry-After): about one deadline.
+STORAGE_RETRY_AFTER = 10
 # Parallel per-row work of one request (bulk delete, "Check with S3 again"), at most this many at once.
 PARALLEL_ROWS = 8
 

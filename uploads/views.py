@@ -21,6 +21,7 @@ from django_htmx.http import reswap, retarget, trigger_client_event
 
 from . import deletion, form_uploads, listing, quotas, services, sharing
 from .auth import UserRateThrottle
+from .deadline import STORAGE_RETRY_AFTER
 from .errors import StorageUnavailable, UploadError, UploadNotFound
 from .forms import BulkDeleteForm, ListQueryForm, ShareForm
 from .validation import serves_inline
@@ -164,7 +165,9 @@ def finish(request: HttpRequest, token: str = "") -> HttpResponse:
     except StorageUnavailable as e:
         # The file may well be stored: keep the user on this link, which stays valid, to retry.
         context = {"message": str(e), "retry_url": request.get_full_path()}
-        return render(request, "uploads/finish_retry.html", context, status=503)
+        response = render(request, "uploads/finish_retry.html", context, status=503)
+        response["Retry-After"] = str(STORAGE_RETRY_AFTER)
+        return response
     except UploadError as e:
         messages.error(request, f"The upload did not complete: {e}")
     else:
