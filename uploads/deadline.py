@@ -17,6 +17,7 @@ still make is conditional or idempotent (a join, a delete, an abort).
 from __future__ import annotations
 
 import contextvars
+import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -26,6 +27,8 @@ from typing import TypeVar
 from django.conf import settings
 
 from .errors import StorageUnavailable
+
+logger = logging.getLogger("uploads.s3")
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -75,6 +78,7 @@ def call_within_deadline(call: Callable[[], R], what: str) -> R:
         return future.result(timeout=left)
     except TimeoutError:
         future.cancel()
+        logger.warning("The store did not answer within the request's deadline: %s", what)
         raise DeadlineExceeded(f"Storage did not answer in time to {what}; try again in a moment.") from None
 
 
