@@ -4,6 +4,7 @@ python -m benchmarks                      # every benchmark, one process each
 python -m benchmarks per_request scaling  # some of them
 python -m benchmarks production           # gunicorn.conf.py + PostgreSQL, store at +0/+200 ms and hung
 python -m benchmarks quotas               # PostgreSQL: 50 presigns at once vs the limits; the check at 1M rows
+python -m benchmarks processing           # Celery workers: thumbnails/s, complete → done, list page bytes
 python -m benchmarks report               # only rewrite BENCHMARKS.md from benchmarks/results/
 
 Exits non-zero when a figure misses its target, naming it.
@@ -16,7 +17,7 @@ import sys
 
 from benchmarks import report
 
-BENCHMARKS = ("per_request", "scaling", "load", "production", "datapath", "multipart", "quotas")
+BENCHMARKS = ("per_request", "scaling", "load", "production", "datapath", "multipart", "quotas", "processing")
 
 
 def main(names: list[str]) -> int:

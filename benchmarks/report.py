@@ -355,6 +355,47 @@ def quotas_missed(r: dict) -> list[str]:
     return missed
 
 
+def processing_figures(r: dict) -> str:
+    rows = []
+    for broker, f in r["brokers"].items():
+        one, two = f["burst_1_workers"], f["burst_2_workers"]
+        rows.append(
+            [
+                broker,
+                f["thumbnails_per_s_1_process"],
+                f"{one['p50_s']} / {one['p99_s']} ({one['all_done_s']})",
+                f"{two['p50_s']} / {two['p99_s']} ({two['all_done_s']})",
+                f"×{one['all_done_s'] / two['all_done_s']:.2f}",
+            ]
+        )
+    text = table(
+        [
+            "broker",
+            "12 MP thumbnails/s, 1 worker process",
+            "burst of 100 (2 MP): complete → done p50 / p99 s (all done), 1 worker",
+            "same, 2 workers",
+            "2 workers vs 1",
+        ],
+        rows,
+    )
+    page = r["list_page"]
+    text += (
+        f"\n\nThe list page with {page['rows']} processed 12 MP photos "
+        f"(about {r['photo_12mp_bytes']:,} bytes each) downloads **{page['after_bytes']:,} bytes** of images "
+        f"({page['images_on_page']} WebP thumbnails), where it used to download the originals: "
+        f"**{page['before_bytes']:,} bytes** (×{page['before_bytes'] / max(page['after_bytes'], 1):.0f} less); "
+        f"its HTML is {page['html_bytes']:,} bytes."
+    )
+    return text
+
+
+def processing_missed(r: dict) -> list[str]:
+    page = r["list_page"]
+    if page["after_bytes"] * 20 > page["before_bytes"]:
+        return ["processing: the list page's thumbnails cost more than 5% of the originals"]
+    return []
+
+
 SECTIONS = {
     "per_request": (per_request_figures, per_request_missed),
     "scaling": (scaling_figures, scaling_missed),
@@ -364,6 +405,7 @@ SECTIONS = {
     "datapath_seaweedfs": (datapath_figures, datapath_missed),
     "multipart": (multipart_figures, multipart_missed),
     "quotas": (quotas_figures, quotas_missed),
+    "processing": (processing_figures, processing_missed),
 }
 
 

@@ -1,7 +1,9 @@
 """`make run`: the whole app on this machine, with an embedded S3 unless real S3 settings exist.
 
 Starts SeaweedFS on 127.0.0.1 with its data in .data/s3 (kept between runs), creates the bucket
-with its CORS rules, migrates, creates a development user and runs Django's server with DEBUG on.
+with its CORS rules, migrates, creates a development user and runs Django's server with DEBUG on,
+next to a Celery worker and the beat scheduler on an embedded broker (a SQLite file in .data/,
+so queued jobs survive a restart; CELERY_BROKER_URL picks a real one).
 With AWS_STORAGE_BUCKET_NAME set it uses that bucket and changes none of its rules.
 Ctrl-C stops everything.
 
@@ -56,6 +58,16 @@ def stop_group(process: subprocess.Popen) -> None:
             continue
 
 
+def stop_celery(process: subprocess.Popen) -> None:
+    """A warm shutdown: SIGTERM to Celery's main process only, which stops its pool (a SIGTERM to
+    the whole group would kill tasks mid-run); the group is killed if it takes over 20 s."""
+    try:
+        process.terminate()
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        stop_group(process)
+
+
 def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
@@ -88,6 +100,21 @@ def setup_commands(*, embedded_s3: bool) -> list[list[str]]:
     return [*commands, ["create_dev_user"]]
 
 
+def celery_commands() -> list[list[str]]:
+    """The worker (processing, webhooks) and the scheduler (cleanup, requeues) beside the server."""
+    celery = [sys.executable, "-m", "celery", "-A", "project"]
+    return [
+        [*celery, "worker", "--loglevel=INFO", "--concurrency=2", "--without-gossip", "--without-mingle"],
+        [
+            *celery,
+            "beat",
+            "--loglevel=WARNING",
+            "--schedule",
+            str(BASE_DIR / ".data" / "celerybeat-schedule"),
+        ],
+    ]
+
+
 def main() -> int:
     # `kill` and supervisors send SIGTERM; stop the children as on Ctrl-C.
     signal.signal(signal.SIGTERM, _interrupt)
@@ -95,6 +122,8 @@ def main() -> int:
     web_port = os.environ.get("PORT", "8000")
     server: subprocess.Popen | None = None
     store: localstore.LocalStore | None = None
+    helpers: list[subprocess.Popen] = []
+    (BASE_DIR / ".data").mkdir(exist_ok=True)
 
     if s3_port is None:
         print(f"Using the bucket {env['AWS_STORAGE_BUCKET_NAME']!r} from your settings; no local S3.")
@@ -115,6 +144,8 @@ def main() -> int:
     try:
         for command in setup_commands(embedded_s3=s3_port is not None):
             manage(*command, env=env)
+        # Own process groups too: Ctrl-C reaches them through stop_group, once, in order.
+        helpers = [subprocess.Popen(command, env=env, process_group=0) for command in celery_commands()]
         print(f"\n  Open http://{HOST}:{web_port}/ and sign in as dev / dev.  Ctrl-C stops everything.\n")
         # Its own process group: the autoreloader's child must stop with it, not outlive a kill.
         server = subprocess.Popen(
@@ -131,6 +162,8 @@ def main() -> int:
     finally:
         if server is not None:
             stop_group(server)
+        for helper in helpers:
+            stop_celery(helper)
         if store is not None:
             store.stop()
     return 0

@@ -319,3 +319,8 @@ LOGGING = {
         "uploads": {"level": env.str("LOG_LEVEL", default="INFO")},
     },
 }
+
+# --- Processing (Celery) ----------------------------------------------------------------------
+
+# The workers' settings (broker, time limits, thumbnails, webhooks) live in their own module.
+from project.settings_processing import *  # noqa: E402, F403

@@ -8,7 +8,7 @@ from django.test import Client
 from django.utils import timezone
 from moto.server import ThreadedMotoServer
 
-from uploads.models import ApiToken, Upload
+from uploads.models import ApiToken, Processing, Upload
 from uploads.quotas import recount_usage
 from uploads.s3 import S3Client
 from uploads.validation import object_key
@@ -23,6 +23,16 @@ def _plain_static_storage(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _celery_eager():
+    """Tasks run in the test's process as they are sent; the `worker` tier runs a real worker."""
+    from project.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
 
 
 @pytest.fixture(scope="session")
@@ -229,3 +239,25 @@ def strict_s3(settings, seaweedfs):
     yield client
     # SeaweedFS deletes a bucket with its objects (-s3.allowDeleteBucketNotEmpty, on by default).
     client.client.delete_bucket(Bucket=client.bucket_name)
+
+
+@pytest.fixture
+def stored_upload(upload_factory, user):
+    """A complete upload whose object is `body`, with its processing queued (as complete leaves it)."""
+
+    def make(body: bytes, *, filename: str, content_type: str) -> Upload:
+        upload = upload_factory(
+            owner=user,
+            filename=filename,
+            content_type=content_type,
+            body=body,
+            max_size=len(body),
+            size=len(body),
+            status=Upload.Status.COMPLETE,
+            processing=Processing.QUEUED,
+        )
+        upload.etag = S3Client().head(upload.key).etag
+        upload.save(update_fields=["etag"])
+        return upload
+
+    return make

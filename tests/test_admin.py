@@ -36,14 +36,18 @@ def test_it_searches_names_and_keys(s3, admin, user, upload_factory):
     assert "other.pdf" not in by_key
 
 
-def test_it_shows_a_thumbnail_only_for_a_complete_raster_image(s3, admin, user, upload_factory):
-    upload_factory(owner=user, filename="cat.png", content_type="image/png", status="complete")
+def test_it_shows_the_workers_thumbnail_only_for_a_processed_upload(s3, admin, user, upload_factory):
+    cat = upload_factory(owner=user, filename="cat.png", content_type="image/png", status="complete")
     upload_factory(owner=user, filename="logo.svg", content_type="image/svg+xml", status="complete")
+    key = cat.key.rsplit("/", 1)[0] + "/_derived/thumbnail.webp"
+    cat.__class__.objects.filter(pk=cat.pk).update(
+        processing="done", thumbnail={"key": key, "width": 256, "height": 192, "content_type": "image/webp"}
+    )
 
     html = admin.get(reverse(CHANGELIST)).content.decode()
 
     assert html.count("X-Amz-Signature") == 1
-    assert "cat.png?" in html
+    assert "/_derived/thumbnail.webp?" in html
 
 
 def test_delete_selected_deletes_the_objects_with_the_records(s3, admin, user, upload_factory):

@@ -60,3 +60,11 @@ def test_run_stops_when_configure_bucket_fails_otherwise(monkeypatch):
 
     with pytest.raises(subprocess.CalledProcessError):
         dev.manage("configure_bucket", "--create", env={})
+
+
+def test_run_starts_a_celery_worker_and_the_beat_scheduler_beside_the_server():
+    worker, beat = dev.celery_commands()
+
+    assert worker[worker.index("-A") + 1 :][:2] == ["project", "worker"]
+    assert beat[beat.index("-A") + 1 :][:2] == ["project", "beat"]
+    assert any(".data" in part for part in beat)  # its schedule file stays with the app's data

@@ -175,13 +175,32 @@ def test_the_list_shows_size_status_and_a_download_link(s3, browser, user, uploa
     assert reverse("uploads:download", args=[upload.pk]) in html
 
 
-def test_the_list_shows_a_thumbnail_for_a_complete_image(s3, browser, user, upload_factory):
-    upload_factory(owner=user, filename="cat.png", content_type="image/png", status=Upload.Status.COMPLETE)
+def test_the_list_shows_the_workers_thumbnail_for_a_processed_image(s3, browser, user, upload_factory):
+    upload = upload_factory(
+        owner=user, filename="cat.png", content_type="image/png", status=Upload.Status.COMPLETE
+    )
+    thumbnail = {
+        "key": upload.key.rsplit("/", 1)[0] + "/_derived/thumbnail.webp",
+        "width": 256,
+        "height": 192,
+    }
+    Upload.objects.filter(pk=upload.pk).update(
+        processing="done", thumbnail={**thumbnail, "content_type": "image/webp"}
+    )
 
     html = browser.get(reverse("uploads:index"), headers=HTMX).content.decode()
 
     assert '<img src="http://127.0.0.1' in html
+    assert "/_derived/thumbnail.webp?" in html
     assert "X-Amz-Signature" in html
+
+
+def test_the_list_never_shows_the_original_as_a_thumbnail(s3, browser, user, upload_factory):
+    upload_factory(owner=user, filename="cat.png", content_type="image/png", status=Upload.Status.COMPLETE)
+
+    html = browser.get(reverse("uploads:index"), headers=HTMX).content.decode()
+
+    assert "<img src=" not in html
 
 
 def test_the_list_shows_the_first_page_of_rows_and_a_load_more_link(s3, browser, user, upload_factory):

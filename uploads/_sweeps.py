@@ -6,8 +6,10 @@ inherits them; it provides `client`, `report`, `now`, `grace`, `dry_run` and `_p
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 
 from django.db import connection
 from django.db.models import F, Q
@@ -18,7 +20,7 @@ from .form_uploads import placeholder_key
 from .lifecycle import transition_many
 from .models import Upload
 from .s3 import DELETE_BATCH_SIZE
-from .validation import uploads_root
+from .validation import derived_owner_folder, uploads_root
 
 logger = logging.getLogger("uploads.cleanup")
 
@@ -113,7 +115,10 @@ class BucketSweeps:
                 placeholders = {placeholder_key(key) for key in old}
                 waiting = Upload.objects.filter(file__in=placeholders, status=Upload.Status.PENDING)
                 known |= set(waiting.values_list("file", flat=True))
-                orphans += [key for key in old if not {key, placeholder_key(key)} & known]
+                derived = _derived_of_live_uploads(old)
+                orphans += [
+                    key for key in old if not {key, placeholder_key(key)} & known and key not in derived
+                ]
                 while len(orphans) >= DELETE_BATCH_SIZE:
                     self._delete_orphans(orphans[:DELETE_BATCH_SIZE])
                     orphans = orphans[DELETE_BATCH_SIZE:]
@@ -128,6 +133,26 @@ class BucketSweeps:
         refused = [] if self.dry_run else self.client.delete_many(keys)
         self.report.orphans_deleted += len(keys) - len(refused)
         self._refused(refused)
+
+
+def _derived_of_live_uploads(keys: list[str]) -> set[str]:
+    """Of `keys`, the derived files (thumbnails) of uploads that exist and have not failed."""
+    owners: dict[str, str] = {}
+    for key in keys:
+        folder = derived_owner_folder(key)
+        if folder:
+            owners[key] = folder.rstrip("/").rsplit("/", 1)[-1]
+    ids = set()
+    for upload_id in owners.values():
+        with suppress(ValueError):
+            ids.add(uuid.UUID(upload_id))
+    live = {
+        str(pk)
+        for pk in Upload.objects.filter(pk__in=ids)
+        .exclude(status=Upload.Status.FAILED)
+        .values_list("pk", flat=True)
+    }
+    return {key for key, upload_id in owners.items() if upload_id in live}
 
 
 def _byte_order(field_name: str):

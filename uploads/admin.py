@@ -1,9 +1,12 @@
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
-from . import deletion, listing, recheck, services
+from . import deletion, listing, recheck
 from .errors import UploadError
 from .models import ApiToken, Upload
+from .processing.results import thumbnail_out
+from .processing.state import requeue
+from .webhooks import admin as webhooks_admin  # noqa: F401  (registers the webhook admin)
 
 
 class TypeFamilyFilter(admin.SimpleListFilter):
@@ -23,11 +26,12 @@ class TypeFamilyFilter(admin.SimpleListFilter):
 @admin.register(Upload)
 class UploadAdmin(admin.ModelAdmin):
     list_display = [
-        "thumbnail",
+        "preview",
         "original_filename",
         "owner",
         "status",
         "failure_code",
+        "processing",
         "size",
         "content_type",
         "created_at",
@@ -35,6 +39,7 @@ class UploadAdmin(admin.ModelAdmin):
     list_display_links = ["original_filename"]
     list_filter = [
         "status",
+        "processing",
         TypeFamilyFilter,
         ("owner", admin.RelatedOnlyFieldListFilter),
         "created_at",
@@ -53,18 +58,23 @@ class UploadAdmin(admin.ModelAdmin):
         "created_at",
         "completed_at",
         "expires_at",
+        "processing",
+        "processing_error",
+        "metadata",
+        "thumbnail",
     ]
     list_select_related = ["owner"]
     date_hierarchy = "created_at"
-    actions = ["check_with_storage"]
+    actions = ["check_with_storage", "process_again"]
 
     @admin.display(description="Preview")
-    def thumbnail(self, upload: Upload) -> str:
+    def preview(self, upload: Upload) -> str:
         # Raster images only (is_image): an SVG could carry script. Signing is local: no S3 request.
-        if not upload.is_image or upload.status != Upload.Status.COMPLETE:
+        # The worker's thumbnail (uploads/processing), never the original.
+        thumbnail = thumbnail_out(upload)
+        if thumbnail is None:
             return ""
-        url = services.upload_download_url(upload=upload).url
-        return format_html('<img src="{}" alt="" width="48" height="48" loading="lazy">', url)
+        return format_html('<img src="{}" alt="" width="48" height="48" loading="lazy">', thumbnail["url"])
 
     # Django's delete (one, or "Delete selected" after its confirmation page) goes through the
     # services, so the object goes with its record; if S3 fails, the records stay marked deleting.
@@ -90,6 +100,11 @@ class UploadAdmin(admin.ModelAdmin):
             or "nothing to check"
         )
         messages.info(request, f"Checked with S3: {summary}.")
+
+    @admin.action(description="Process again (metadata and thumbnail)")
+    def process_again(self, request, queryset):
+        queued = sum(requeue(upload) for upload in queryset.filter(status=Upload.Status.COMPLETE))
+        messages.info(request, f"{queued} uploads queued for processing.")
 
 
 @admin.register(ApiToken)

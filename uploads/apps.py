@@ -6,4 +6,5 @@ class UploadsConfig(AppConfig):
     verbose_name = "Uploads"
 
     def ready(self) -> None:
-        from . import checks, field_checks  # noqa: F401  (registers the system checks)
+        from . import checks, events, field_checks  # noqa: F401  (system checks, signal receivers)
+        from .processing import checks as processing_checks  # noqa: F401

@@ -27,6 +27,7 @@ from .field_signing import VALUE_MAX_AGE
 from .form_uploads import FORM_TOKEN_MAX_AGE, PLACEHOLDER_SUFFIX, form_upload_settle
 from .inspection import inspect, rules_for
 from .models import PolicyTombstone, Upload
+from .processing.state import after_complete
 from .s3 import DELETE_BATCH_SIZE, S3Client, StoredSample
 from .validation import folder_of, uploads_root
 
@@ -228,8 +229,11 @@ class CleanupRun(BucketSweeps):
         with transaction.atomic():
             pending = Upload.objects.filter(pk__in=ids, status=Upload.Status.PENDING).order_by("pk")
             mine = set(pending.select_for_update(skip_locked=True).values_list("pk", flat=True))
-            done = sum(
-                lifecycle.transition(
+            won = [
+                upload.pk
+                for upload in completed
+                if upload.pk in mine
+                and lifecycle.transition(
                     upload.pk,
                     lifecycle.COMPLETE,
                     from_=[lifecycle.PENDING],
@@ -237,9 +241,10 @@ class CleanupRun(BucketSweeps):
                     etag=upload.etag,
                     completed_at=upload.completed_at,
                 )
-                for upload in completed
-                if upload.pk in mine
-            )
+            ]
+            for upload in Upload.objects.filter(pk__in=won):
+                after_complete(upload)  # announce it; queue the work on its bytes (uploads/processing)
+            done = len(won)
             failed = [
                 pk
                 for pk, failure in failures.items()

@@ -32,6 +32,7 @@ from .errors import (
 from .failures import failure_of
 from .inspection import Rules, inspect
 from .models import Upload, UsedFormToken
+from .processing.state import after_complete
 from .quotas import require_room
 from .s3 import ObjectInfo, S3Client
 from .validation import (
@@ -236,6 +237,7 @@ def _record(upload_id: uuid.UUID, *, owner, placeholder: Upload | None) -> Uploa
                 upload = Upload.objects.get(pk=upload_id)
             else:
                 raise IntegrityError("settled meanwhile")
+            after_complete(upload)
     except IntegrityError:  # a concurrent finish of the same token won
         winner = Upload.objects.owned_by(owner).filter(pk=upload_id).first()
         if winner is None:

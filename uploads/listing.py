@@ -119,9 +119,16 @@ def upload_list_version(*, owner) -> str:
         count=Count("id"),
         pending=Count("id", filter=Q(status=Upload.Status.PENDING)),
         failed=Count("id", filter=Q(status=Upload.Status.FAILED)),
+        # A row whose processing ends changes too: the page then shows its thumbnail.
+        processing=Count(
+            "id", filter=Q(processing__in=[Upload.Processing.QUEUED, Upload.Processing.RUNNING])
+        ),
         created=Max("created_at"),
         completed=Max("completed_at"),
     )
     created = summary["created"].timestamp() if summary["created"] else 0
     completed = summary["completed"].timestamp() if summary["completed"] else 0
-    return f"{summary['count']}-{summary['pending']}-{summary['failed']}-{created:.6f}-{completed:.6f}"
+    return (
+        f"{summary['count']}-{summary['pending']}-{summary['failed']}-{summary['processing']}"
+        f"-{created:.6f}-{completed:.6f}"
+    )

@@ -35,8 +35,20 @@ class UploadQuerySet(models.QuerySet):
         )
 
 
+class Processing(models.TextChoices):
+    """Where the work on an upload's stored bytes stands (uploads/processing)."""
+
+    NONE = "none", "Nothing to do"
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
 class Upload(models.Model):
     """One file sent by a browser straight to S3; the server only signs, verifies and records."""
+
+    Processing = Processing
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -87,6 +99,15 @@ class Upload(models.Model):
     # The model field ("app_label.Model.field") whose widget made it (uploads/fields.py), or empty.
     # Such an upload belongs to the record that points at it; one no record took is abandoned.
     for_field = models.CharField(max_length=255, blank=True, default="")
+    # Work on the stored bytes (uploads/processing): its own state, apart from `status`, which
+    # says whether the file is there. A failed processing leaves a complete upload complete.
+    processing = models.CharField(max_length=8, choices=Processing.choices, default=Processing.NONE)
+    processing_error = models.CharField(max_length=255, blank=True)
+    processing_queued_at = models.DateTimeField(null=True, blank=True)
+    # Only the keys that apply: width, height, format, frames, orientation, pages, duration.
+    metadata = models.JSONField(default=dict, blank=True)
+    # {"key", "width", "height", "content_type"} of the WebP thumbnail in the upload's folder.
+    thumbnail = models.JSONField(null=True, blank=True)
 
     objects = UploadQuerySet.as_manager()
 
@@ -102,6 +123,8 @@ class Upload(models.Model):
             ),
             # Cleanup: WHERE status = 'pending' AND created_at < ?.
             models.Index(fields=["status", "created_at"], name="upload_status_created_idx"),
+            # requeue_stalled: WHERE processing IN ('queued', 'running') AND processing_queued_at < ?.
+            models.Index(fields=["processing", "processing_queued_at"], name="upload_processing_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -248,3 +271,9 @@ class UsedFormToken(models.Model):
 
     def __str__(self) -> str:
         return f"form upload {self.upload_id}"
+
+
+# Webhook endpoints and their delivery log live in their own module.
+from .webhooks.models import WebhookDelivery, WebhookEndpoint  # noqa: E402
+
+__all__ = ["ApiToken", "Processing", "Upload", "UsedFormToken", "WebhookDelivery", "WebhookEndpoint"]

@@ -29,6 +29,7 @@ from ._boto import (
 )
 from ._bucket_s3 import BucketOperations
 from ._multipart_s3 import MultipartOperations, Part, PresignedRequest
+from ._transfer_s3 import TransferOperations
 from .deadline import call_within_deadline
 from .errors import StorageUnavailable
 from .validation import acl_for, guess_content_type
@@ -74,7 +75,7 @@ class PresignedUpload:
     headers: dict[str, str]
 
 
-class S3Client(MultipartOperations, BucketOperations):
+class S3Client(MultipartOperations, BucketOperations, TransferOperations):
     """A bucket on S3 or an S3-compatible store, configured from Django settings by default."""
 
     def __init__(

@@ -11,9 +11,20 @@ from pydantic import StrictInt
 
 from .listing import MAX_PAGE
 from .models import Upload
+from .processing.results import metadata_out, thumbnail_out
 
 MAX_PAGE_SIZE = 100
 StatusName = Literal["pending", "complete", "failed", "deleting"]
+ProcessingName = Literal["queued", "running", "done", "failed", "none"]
+
+
+class ThumbnailOut(Schema):
+    url: str = Field(
+        ..., description="A presigned GET URL, valid for UPLOADS_THUMBNAIL_URL_EXPIRATION seconds."
+    )
+    width: int
+    height: int
+    content_type: str = Field(..., examples=["image/webp"])
 
 
 class ErrorOut(Schema):
@@ -65,10 +76,32 @@ class UploadOut(Schema):
     )
     failure_code: str = Field("", description="failed: why, as a stable code (see uploads/failures.py).")
     failure_reason: str = Field("", description="failed: why, as a sentence to show.")
+    processing: ProcessingName = Field(
+        "none",
+        description="The work on the stored bytes (metadata, thumbnail): queued, running, done, failed, "
+        "or none (nothing to do for this type). A failed processing leaves the upload complete.",
+    )
+    processing_error: str = Field("", description="Why processing failed, for people.")
+    metadata: dict[str, int | float] = Field(
+        default_factory=dict,
+        description='Only the keys that apply: {"width", "height"} for an image, {"pages"} for a PDF, '
+        '{"duration", "width", "height"} for a video, {"duration"} (seconds) for audio.',
+    )
+    thumbnail: ThumbnailOut | None = Field(
+        None, description="A WebP fitting in 256×256, once processing is done."
+    )
 
     @staticmethod
     def resolve_filename(upload: Upload) -> str:
         return upload.original_filename
+
+    @staticmethod
+    def resolve_metadata(upload: Upload) -> dict:
+        return metadata_out(upload)
+
+    @staticmethod
+    def resolve_thumbnail(upload: Upload) -> dict | None:
+        return thumbnail_out(upload)
 
 
 class UploadPageOut(Schema):

@@ -31,6 +31,7 @@ from .failures import failure_of
 from .inspection import Inspection, inspect, rules_for
 from .models import Upload
 from .multipart import multipart_abort_for, multipart_finish, multipart_plan, parts_count, uses_multipart
+from .processing.state import after_complete
 from .s3 import ObjectInfo, S3Client
 from .validation import (
     acl_for,
@@ -220,6 +221,7 @@ def upload_settle(*, upload: Upload, inspection: Inspection) -> Upload:
     stored = inspection.stored
     fields = {"size": stored.size, "etag": stored.etag, "completed_at": timezone.now()}
     if lifecycle.transition(upload, lifecycle.COMPLETE, from_=[lifecycle.PENDING], **fields):
+        after_complete(upload)  # announce it; queue the work on its bytes (uploads/processing)
         return upload
     # A concurrent complete, cleanup or delete settled it first.
     settled = _reload(upload)

@@ -117,6 +117,28 @@ def object_key(upload_id: uuid.UUID | str, filename: str, *, prefix: str | None 
     return upload_folder(upload_id, prefix=prefix) + key_filename(filename)
 
 
+# Files the server derives from an upload (thumbnails) live in its folder, under this name, so
+# deleting the folder deletes them and the orphan sweep can tell them from strays.
+DERIVED_FOLDER = "_derived"
+
+
+def derived_key(key: str, upload_id: uuid.UUID | str, name: str) -> str | None:
+    """The key of a file derived from an upload, e.g. `<folder>/_derived/thumbnail.webp`.
+
+    None for an upload outside a folder of its own (an old or external key): nothing is derived
+    where deleting the upload would not delete it too.
+    """
+    folder = folder_of(key, upload_id)
+    return f"{folder}{DERIVED_FOLDER}/{name}" if folder else None
+
+
+def derived_owner_folder(key: str) -> str | None:
+    """For a derived file's key, the folder of the upload it belongs to; else None."""
+    folder, _, _name = key.rpartition("/")
+    parent, _, last = folder.rpartition("/")
+    return parent + "/" if last == DERIVED_FOLDER and parent else None
+
+
 def _clean_path(path: str) -> str:
     parts = [part for part in path.split("/") if part]
     if any(part in {".", ".."} for part in parts):

@@ -24,6 +24,8 @@ from .auth import UserRateThrottle
 from .deadline import STORAGE_RETRY_AFTER
 from .errors import StorageUnavailable, UploadError, UploadNotFound
 from .forms import BulkDeleteForm, ListQueryForm, ShareForm
+from .processing.results import metadata_summary, thumbnail_out
+from .s3 import S3Client
 from .validation import serves_inline
 
 PAGE_SIZE = 25
@@ -55,13 +57,13 @@ def _page(request: HttpRequest, filters: ListQueryForm) -> dict:
     rows = list(listing.upload_list(owner=request.user, **query)[start : start + PAGE_SIZE + 1])
     uploads = rows[:PAGE_SIZE]
     now = timezone.now()
+    client = S3Client()
     for upload in uploads:
         # Signing is local computation: no request to S3 per row.
-        upload.thumbnail_url = (
-            services.upload_download_url(upload=upload, expires_in=settings.UPLOADS_URL_EXPIRATION).url
-            if upload.is_image and upload.status == upload.Status.COMPLETE
-            else ""
-        )
+        # The worker's WebP thumbnail, never the original: a 36 px square costs a few KB.
+        thumbnail = thumbnail_out(upload, client=client)
+        upload.thumbnail_url = thumbnail["url"] if thumbnail else ""
+        upload.metadata_text = metadata_summary(upload.metadata or {})
         upload.preview_kind = _preview_kind(upload)
         upload.family = listing.type_family(upload.content_type)
         upload.extension = PurePosixPath(upload.original_filename).suffix[1:5].upper()
@@ -290,5 +292,10 @@ def preview(request: HttpRequest, upload_id) -> HttpResponse:
     if not kind:
         raise Http404("This file can't be shown in the browser; download it instead.")
     link = services.upload_download_url(upload=upload)
-    context = {"upload": upload, "kind": kind, "url": link.url}
+    context = {
+        "upload": upload,
+        "kind": kind,
+        "url": link.url,
+        "metadata_text": metadata_summary(upload.metadata),
+    }
     return _dialog(request, "file_preview.html", context, title=upload.original_filename)
