@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from uploads import services
+from uploads import deletion
 from uploads.cleanup import CleanupRun
 from uploads.models import Upload
 from uploads.processing.tasks import process_upload
@@ -32,7 +32,7 @@ def processed(stored_upload) -> Upload:
 def test_deleting_an_upload_deletes_its_thumbnail(s3, stored_upload):
     upload = processed(stored_upload)
 
-    services.upload_delete(upload=upload)
+    deletion.upload_delete(upload=upload)
 
     assert keys() == set()
 
@@ -40,7 +40,7 @@ def test_deleting_an_upload_deletes_its_thumbnail(s3, stored_upload):
 def test_deleting_uploads_in_bulk_deletes_their_thumbnails(s3, stored_upload, user):
     uploads = [processed(stored_upload), processed(stored_upload)]
 
-    services.upload_delete_many(upload_ids=[u.pk for u in uploads], owner=user)
+    deletion.upload_delete_many(upload_ids=[u.pk for u in uploads], owner=user)
 
     assert keys() == set()
 

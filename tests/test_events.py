@@ -1,6 +1,6 @@
 import pytest
 
-from uploads import events, services
+from uploads import deletion, events, services
 from uploads.models import Upload
 from uploads.processing.tasks import process_upload
 
@@ -62,6 +62,6 @@ def test_a_processing_failure_sends_upload_failed_with_the_reason(
 def test_delete_sends_upload_deleted(s3, upload_factory, user, received, django_capture_on_commit_callbacks):
     upload = upload_factory(owner=user, status=Upload.Status.COMPLETE, body=b"x")
     with django_capture_on_commit_callbacks(execute=True):
-        services.upload_delete(upload=upload)
+        deletion.upload_delete(upload=upload)
 
     assert received == [("upload.deleted", upload.pk, {})]

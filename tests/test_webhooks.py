@@ -52,7 +52,7 @@ def test_a_receiver_failing_twice_then_succeeding_gets_three_signed_attempts_log
     deliver.apply(args=[delivery_id])  # eager: the retries run at once
 
     delivery = WebhookDelivery.objects.get(pk=delivery_id)
-    assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("succeeded", 3, 200)
+    assert (delivery.state, delivery.attempts, delivery.last_status_code) == ("succeeded", 3, 200)
     assert len(receiver.received) == 3
     headers, body = receiver.received[-1]
     payload = Webhook(endpoint.secret).verify(body, headers)
@@ -70,7 +70,7 @@ def test_a_receiver_that_never_succeeds_is_marked_failed_after_the_last_attempt(
     deliver.apply(args=[delivery_id])
 
     delivery = WebhookDelivery.objects.get(pk=delivery_id)
-    assert (delivery.status, delivery.attempts, delivery.last_error) == ("failed", 3, "HTTP 500")
+    assert (delivery.state, delivery.attempts, delivery.last_error) == ("failed", 3, "HTTP 500")
 
 
 def test_an_endpoint_gets_only_the_events_it_subscribed_to(endpoint):
@@ -88,7 +88,7 @@ def test_an_event_creates_its_deliveries_after_the_transaction_commits(
         callback()  # tests run tasks eagerly: delivered at once
     delivery = WebhookDelivery.objects.get()
     assert json.loads(delivery.body)["data"]["id"] == str(upload.pk)
-    assert delivery.status == "succeeded"
+    assert delivery.state == "succeeded"
 
 
 @pytest.mark.parametrize(
@@ -110,7 +110,7 @@ def test_a_refused_target_is_logged_on_the_delivery_and_never_called(receiver, s
     deliver.apply(args=[delivery_id])
 
     delivery = WebhookDelivery.objects.get(pk=delivery_id)
-    assert delivery.status == "failed"
+    assert delivery.state == "failed"
     assert "private or loopback" in delivery.last_error
     assert receiver.received == []
 
@@ -128,5 +128,5 @@ def test_deliveries_never_sent_are_queued_again_later(endpoint, receiver):
 
     assert resend_unsent.apply().result == 1
 
-    assert WebhookDelivery.objects.get(pk=old).status == "succeeded"
-    assert WebhookDelivery.objects.get(pk=recent).status == "pending"
+    assert WebhookDelivery.objects.get(pk=old).state == "succeeded"
+    assert WebhookDelivery.objects.get(pk=recent).state == "pending"

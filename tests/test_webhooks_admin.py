@@ -42,7 +42,7 @@ def test_an_endpoint_is_added_with_the_events_ticked(admin):
 def test_the_delivery_log_shows_attempts_status_and_last_error(admin):
     endpoint = WebhookEndpoint.objects.create(url="https://hooks.example.com/x")
     WebhookDelivery.objects.create(
-        id="msg_1", endpoint=endpoint, event="upload.processed", body="{}", status="failed", attempts=8,
+        id="msg_1", endpoint=endpoint, event="upload.processed", body="{}", state="failed", attempts=8,
         last_status_code=500, last_error="HTTP 500",
     )  # fmt: skip
 

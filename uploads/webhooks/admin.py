@@ -34,13 +34,13 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
         "id",
         "event",
         "endpoint",
-        "status",
+        "state",
         "attempts",
         "last_status_code",
         "last_error",
         "created_at",
     ]
-    list_filter = ["status", "event"]
+    list_filter = ["state", "event"]
     readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
     actions = ["send_again"]
 
@@ -50,6 +50,6 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     @admin.action(description="Send again")
     def send_again(self, request, queryset):
         for delivery in queryset:
-            queryset.filter(pk=delivery.pk).update(status=WebhookDelivery.Status.PENDING)
+            queryset.filter(pk=delivery.pk).update(state=WebhookDelivery.State.PENDING)
             deliver.delay(delivery.pk)
         self.message_user(request, f"{queryset.count()} deliveries queued.")

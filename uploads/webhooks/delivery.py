@@ -53,7 +53,7 @@ def attempt(delivery_id: str, *, final: bool) -> bool:
     `final`: the last attempt allowed, after which the delivery is marked failed.
     """
     delivery = WebhookDelivery.objects.select_related("endpoint").filter(pk=delivery_id).first()
-    if delivery is None or delivery.status == WebhookDelivery.Status.SUCCEEDED:
+    if delivery is None or delivery.state == WebhookDelivery.State.SUCCEEDED:
         return True
     now = timezone.now()
     code, error = None, ""
@@ -74,20 +74,18 @@ def attempt(delivery_id: str, *, final: bool) -> bool:
     except requests.RequestException as e:
         error = f"{type(e).__name__}: {e}"[:500]
     succeeded = not error
-    status = (
-        WebhookDelivery.Status.SUCCEEDED
+    state = (
+        WebhookDelivery.State.SUCCEEDED
         if succeeded
-        else (WebhookDelivery.Status.FAILED if final else WebhookDelivery.Status.PENDING)
+        else (WebhookDelivery.State.FAILED if final else WebhookDelivery.State.PENDING)
     )
     with transaction.atomic():
-        WebhookDelivery.objects.filter(pk=delivery.pk).exclude(
-            status=WebhookDelivery.Status.SUCCEEDED
-        ).update(
+        WebhookDelivery.objects.filter(pk=delivery.pk).exclude(state=WebhookDelivery.State.SUCCEEDED).update(
             attempts=delivery.attempts + 1,
             last_status_code=code,
             last_error=error,
             last_attempt_at=now,
-            status=status,
+            state=state,
             delivered_at=now if succeeded else None,
         )
     if not succeeded:

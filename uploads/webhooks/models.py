@@ -37,7 +37,7 @@ class WebhookEndpoint(models.Model):
 class WebhookDelivery(models.Model):
     """One event to one endpoint: its body, kept exactly as signed, and how the attempts went."""
 
-    class Status(models.TextChoices):
+    class State(models.TextChoices):
         PENDING = "pending", "Pending"
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"  # every attempt was refused
@@ -47,7 +47,7 @@ class WebhookDelivery(models.Model):
     endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
     event = models.CharField(max_length=40)
     body = models.TextField(help_text="The JSON body, as signed.")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     last_status_code = models.PositiveIntegerField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
@@ -60,4 +60,4 @@ class WebhookDelivery(models.Model):
         verbose_name_plural = "webhook deliveries"
 
     def __str__(self) -> str:
-        return f"{self.event} → {self.endpoint} ({self.status})"
+        return f"{self.event} → {self.endpoint} ({self.state})"

@@ -35,7 +35,7 @@ def resend_unsent() -> int:
     """Queue again the deliveries never attempted for ten minutes (the broker was down when the
     event happened). Beat runs it; a delivery in its backoff has an attempt, so is left alone."""
     unsent = WebhookDelivery.objects.filter(
-        status=WebhookDelivery.Status.PENDING,
+        state=WebhookDelivery.State.PENDING,
         last_attempt_at__isnull=True,
         created_at__lt=timezone.now() - timedelta(minutes=10),
     )
