@@ -55,3 +55,13 @@ def test_the_list_version_changes_when_processing_ends(s3, stored_upload, user):
     upload.__class__.objects.filter(pk=upload.pk).update(processing=Processing.DONE)
 
     assert upload_list_version(owner=user) != before
+
+
+def test_the_upload_fields_widget_shows_the_workers_thumbnail_once_processed(s3, stored_upload):
+    from uploads.widgets import _describe
+
+    upload = stored_upload(png(640, 480), filename="cat.png", content_type="image/png")
+    process_upload.apply(args=[str(upload.pk)])
+    upload.refresh_from_db()
+
+    assert "/_derived/thumbnail.webp?" in _describe(upload)["thumbnail"]

@@ -88,6 +88,7 @@ def _upload_of(value) -> Upload | None:
 def _describe(upload: Upload) -> dict:
     """What the widget shows of a file: name, size, and for a complete one a link and thumbnail."""
     from . import services
+    from .processing.results import thumbnail_out
 
     url = ""
     if upload.status == Upload.Status.COMPLETE:
@@ -95,10 +96,12 @@ def _describe(upload: Upload) -> dict:
             url = services.upload_download_url(upload=upload).url  # signed locally: no S3 request
         except UploadError:
             url = ""
+    # The worker's WebP once processed (uploads/processing); until then a raster original.
+    processed = thumbnail_out(upload) if url else None
     return {
         "name": upload.original_filename,
         "size": upload.size or upload.expected_size or 0,
         "url": url,
-        "thumbnail": url if upload.is_image else "",
+        "thumbnail": processed["url"] if processed else (url if upload.is_image else ""),
         "complete": upload.status == Upload.Status.COMPLETE,
     }
