@@ -47,8 +47,12 @@ UPLOADS_MAX_IMAGE_PIXELS = env.int("UPLOADS_MAX_IMAGE_PIXELS", default=100_000_0
 UPLOADS_THUMBNAIL_SIZE = env.int("UPLOADS_THUMBNAIL_SIZE", default=256)
 # How long ffprobe/ffmpeg may run on one file.
 UPLOADS_FFMPEG_TIMEOUT = env.int("UPLOADS_FFMPEG_TIMEOUT", default=60)
-# cleanup_uploads on Celery beat, every this many seconds (0: not scheduled; the command stays).
-UPLOADS_CLEANUP_INTERVAL = env.int("UPLOADS_CLEANUP_INTERVAL", default=3600)
+# cleanup_uploads on Celery beat (0: not scheduled; the command stays), in seconds, as the README's
+# cron lines: every 5 minutes (this bounds a dead policy's window), with --orphans hourly and
+# with --verify daily.
+UPLOADS_CLEANUP_INTERVAL = env.int("UPLOADS_CLEANUP_INTERVAL", default=300)
+UPLOADS_CLEANUP_ORPHANS_INTERVAL = env.int("UPLOADS_CLEANUP_ORPHANS_INTERVAL", default=3600)
+UPLOADS_CLEANUP_VERIFY_INTERVAL = env.int("UPLOADS_CLEANUP_VERIFY_INTERVAL", default=86400)
 # Webhooks (configured in the admin): private, loopback and link-local targets are refused
 # unless this is true (a development receiver on 127.0.0.1).
 UPLOADS_WEBHOOKS_ALLOW_PRIVATE = env.bool("UPLOADS_WEBHOOKS_ALLOW_PRIVATE", default=False)
@@ -58,11 +62,17 @@ CELERY_BEAT_SCHEDULE = {
     "requeue-stalled-processing": {"task": "uploads.processing.requeue_stalled", "schedule": 300.0},
     "resend-unsent-webhooks": {"task": "uploads.webhooks.resend_unsent", "schedule": 300.0},
 }
-if UPLOADS_CLEANUP_INTERVAL:
-    CELERY_BEAT_SCHEDULE["cleanup-uploads"] = {
-        "task": "uploads.cleanup_uploads",
-        "schedule": float(UPLOADS_CLEANUP_INTERVAL),
-    }
+for _name, _interval, _options in (
+    ("cleanup-uploads", UPLOADS_CLEANUP_INTERVAL, {}),
+    ("cleanup-uploads-orphans", UPLOADS_CLEANUP_ORPHANS_INTERVAL, {"orphans": True}),
+    ("cleanup-uploads-verify", UPLOADS_CLEANUP_VERIFY_INTERVAL, {"verify": True}),
+):
+    if _interval:
+        CELERY_BEAT_SCHEDULE[_name] = {
+            "task": "uploads.cleanup_uploads",
+            "schedule": float(_interval),
+            "kwargs": _options,
+        }
 # Seconds before the second attempt of a webhook delivery; it doubles at each attempt.
 UPLOADS_WEBHOOK_RETRY_BASE = env.float("UPLOADS_WEBHOOK_RETRY_BASE", default=10.0)
 # Seconds before the first retry of a processing task the store failed; it doubles each time.

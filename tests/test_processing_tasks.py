@@ -144,3 +144,21 @@ def test_requeue_stalled_sends_again_only_uploads_waiting_longer_than_a_task_may
     ):
         assert requeue_stalled.apply().result == 1
     delay.assert_called_once_with(str(stalled.pk))
+
+
+def test_beat_schedules_cleanup_as_the_readmes_cron_lines(settings):
+    schedule = settings.CELERY_BEAT_SCHEDULE
+
+    assert schedule["cleanup-uploads"]["schedule"] == 300
+    assert schedule["cleanup-uploads-orphans"]["kwargs"] == {"orphans": True}
+    assert schedule["cleanup-uploads-verify"]["kwargs"] == {"verify": True}
+
+
+def test_the_scheduled_cleanup_runs_cleanup_uploads(s3, upload_factory):
+    from uploads.processing.tasks import cleanup_uploads
+
+    stale = upload_factory(age=timedelta(days=2))  # pending, no object: cleanup fails it
+
+    assert "failed" in cleanup_uploads.apply().result
+    stale.refresh_from_db()
+    assert stale.status == Upload.Status.FAILED

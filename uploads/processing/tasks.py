@@ -75,10 +75,11 @@ def requeue_stalled() -> int:
 
 
 @shared_task(name="uploads.cleanup_uploads", acks_late=True, time_limit=3600)
-def cleanup_uploads() -> str:
-    """`manage.py cleanup_uploads` with its defaults, on Celery beat (UPLOADS_CLEANUP_INTERVAL)."""
+def cleanup_uploads(*, orphans: bool = False, verify: bool = False) -> str:
+    """`manage.py cleanup_uploads [--orphans] [--verify]` with its defaults, on Celery beat
+    (UPLOADS_CLEANUP_INTERVAL, UPLOADS_CLEANUP_ORPHANS_INTERVAL, UPLOADS_CLEANUP_VERIFY_INTERVAL)."""
     from ..cleanup import CleanupRun
 
-    report = CleanupRun().run()
+    report = CleanupRun(orphans=orphans, verify=verify).run()
     logger.info("Scheduled cleanup: %s", report.summary())
     return report.summary()
