@@ -23,7 +23,7 @@ from .deadline import map_within_deadline
 from .errors import StorageUnavailable
 from .models import Upload, UsedFormToken
 from .s3 import S3Client
-from .validation import folder_of
+from .validation import derived_keys, folder_of
 
 # What `_delete_objects` needs of each upload (a values_list row).
 ROW_FIELDS = ("pk", "file", "status", "multipart_upload_id")
@@ -67,7 +67,8 @@ def _delete_objects(rows: Sequence) -> tuple[list, StorageUnavailable | None]:
         UsedFormToken.objects.filter(upload_id__in=[row.pk for row in rows]).values_list("pk", flat=True)
     )
     needs_work = [row for row in rows if row.pk in receipts or _unfinished_multipart(row)]
-    keys = {row.pk: [row.file] for row in rows if row not in needs_work}
+    # Each row's own key and its derived files' (thumbnails), known without listing its folder.
+    keys = {row.pk: [row.file, *derived_keys(row.file, row.pk)] for row in rows if row not in needs_work}
     problem: StorageUnavailable | None = None
     for row, result in map_within_deadline(
         lambda row: _row_keys(client, row, row.pk in receipts), needs_work
@@ -101,4 +102,4 @@ def _row_keys(client: S3Client, row, form_upload: bool) -> list[str]:
         client.abort_multipart(key=row.file, upload_id=row.multipart_upload_id)  # its parts go
     folder = folder_of(row.file, row.pk) if form_upload else None
     listed = [info.key for info in client.iter_objects(prefix=folder)] if folder else []
-    return sorted({row.file, *listed})
+    return sorted({row.file, *derived_keys(row.file, row.pk), *listed})

@@ -132,6 +132,16 @@ def derived_key(key: str, upload_id: uuid.UUID | str, name: str) -> str | None:
     return f"{folder}{DERIVED_FOLDER}/{name}" if folder else None
 
 
+# Every file the server derives from an upload, by name: deleting an upload deletes these keys
+# with its own, without listing its folder.
+DERIVED_NAMES = ("thumbnail.webp",)
+
+
+def derived_keys(key: str, upload_id: uuid.UUID | str) -> list[str]:
+    """The keys of every derived file an upload may have (those it lacks cost nothing to delete)."""
+    return [derived for name in DERIVED_NAMES if (derived := derived_key(key, upload_id, name))]
+
+
 def derived_owner_folder(key: str) -> str | None:
     """For a derived file's key, the folder of the upload it belongs to; else None."""
     folder, _, _name = key.rpartition("/")

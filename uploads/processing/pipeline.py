@@ -18,14 +18,14 @@ from django.conf import settings
 
 from ..models import Upload
 from ..s3 import S3Client
-from ..validation import derived_key
+from ..validation import DERIVED_NAMES, derived_key
 from .documents import pdf_metadata, pdf_thumbnail
 from .errors import ProcessingRefused
 from .images import image_metadata, image_thumbnail
 from .kinds import kind_of
 from .media import probe, video_thumbnail
 
-THUMBNAIL_NAME = "thumbnail.webp"
+THUMBNAIL_NAME = DERIVED_NAMES[0]  # "thumbnail.webp"
 THUMBNAIL_TYPE = "image/webp"
 
 
