@@ -69,7 +69,7 @@ def test_a_worker_killed_mid_task_runs_it_again_with_the_same_result(
 ):
     upload = stored(upload_factory, user, png(300, 200))
     # The worker reaches the store through the proxy, which holds the answer to its download.
-    store_proxy.hold_matching = f"GET /{S3Client().bucket_name}/{upload.key}"
+    store_proxy.hold_matching = f"GET /{S3Client().bucket_name}/{upload.key}".encode()
     store_proxy.mode = "hold"
     worker_env["AWS_S3_ENDPOINT_URL"] = store_proxy.url
 
