@@ -42,6 +42,6 @@ def test_deploy_checks_warn_about_the_embedded_broker(settings):
     from uploads.processing.checks import check_broker
 
     settings.CELERY_BROKER_URL = "embedded+sqlite:///tmp/broker.sqlite3"
-    assert [m.id for m in check_broker(None)] == ["uploads.W030"]
+    assert [m.id for m in check_broker(None)] == ["uploads.W040"]
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:6379/1"
     assert check_broker(None) == []

@@ -13,7 +13,7 @@ def check_broker(app_configs, **kwargs) -> list[checks.CheckMessage]:
                 "CELERY_BROKER_URL is not set: tasks queue in a SQLite file on this machine, which "
                 "workers on other machines never see.",
                 hint="Set CELERY_BROKER_URL to Redis or RabbitMQ, e.g. redis://redis:6379/1.",
-                id="uploads.W030",
+                id="uploads.W040",
             )
         ]
     return []
