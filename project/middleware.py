@@ -14,6 +14,9 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
+# Where browsers report what the policy refused (project/csp_report.py logs one line for each).
+REPORT_PATH = "/csp-report"
+
 
 def content_security_policy() -> str:
     storage = storage_origin(
@@ -27,12 +30,18 @@ def content_security_policy() -> str:
         "default-src": "'self'",
         "script-src": "'self'",
         "style-src": "'self'",
-        "img-src": f"'self' {storage}",
+        # blob: the queue previews a chosen image from the local file, before it is sent.
+        "img-src": f"'self' blob: {storage}",
+        # Previews of PDFs and text (an <iframe>), audio and video play from the store's presigned URLs.
+        "media-src": f"'self' {storage}",
+        "frame-src": f"'self' {storage}",
         "connect-src": f"'self' {storage}",
         "form-action": f"'self' {storage}",
         "frame-ancestors": "'none'",
         "base-uri": "'none'",
         "object-src": "'none'",
+        # report-uri, not report-to: browsers send these at once; report-to waits to batch them.
+        "report-uri": REPORT_PATH,
     }
     return "; ".join(f"{name} {value}".strip() for name, value in directives.items())
 

@@ -4,7 +4,7 @@ from django.http import HttpResponsePermanentRedirect
 from django.templatetags.static import static
 from django.urls import include, path, re_path
 
-from project import health
+from project import csp_report, health
 from project.api import api, unknown_endpoint
 
 urlpatterns = [
@@ -13,6 +13,8 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     # Browsers ask every page's origin for /favicon.ico (the admin's pages name none): not a 404.
     path("favicon.ico", lambda request: HttpResponsePermanentRedirect(static("uploads/favicon.svg"))),
+    # Browsers post what the Content-Security-Policy refused (project/middleware.py names it).
+    path("csp-report", csp_report.csp_report, name="csp_report"),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     re_path(r"^api/", unknown_endpoint),

@@ -1,4 +1,62 @@
-"""Helpers for the browser tests that need no Playwright import (test modules skip without it)."""
+"""Helpers for the browser tests that need no Playwright import (test modules skip without it).
+
+Every browser context a test opens is watched (`BrowserErrors`): a console error, an uncaught
+exception, a `securitypolicyviolation` event or a failed request fails the test, unless the test
+said it causes that one on purpose (`browser_errors.allow(pattern)`). Pages run under the site's
+real Content-Security-Policy; nothing is injected with it bypassed (axe-core runs in its own
+isolated world, see test_page_ui.assert_no_axe_violations).
+"""
+
+from __future__ import annotations
+
+import re
+
+# Devtools instrumentation, not page script: init scripts are not subject to the page's CSP, and
+# this one only reports. Chromium logs violations too; the event also names the directive.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  const where = event.sourceFile ? ` at ${event.sourceFile}:${event.lineNumber}:${event.columnNumber}` : "";
+  console.error(`securitypolicyviolation: ${event.effectiveDirective} refused ${event.blockedURI || "inline"}${where}`);
+});
+"""
+
+# Chromium's own pages (its PDF viewer is an extension) load their parts in ways that are no
+# concern of the site's.
+BROWSERS_OWN = re.compile(r"\b(chrome-extension|chrome|devtools)://")
+
+
+class BrowserErrors:
+    """What went wrong in the browser during a test, as one line each."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+        self.allowed: list[re.Pattern[str]] = []
+
+    def attach(self, context) -> None:
+        context.add_init_script(REPORT_CSP_VIOLATIONS)
+        context.on("console", self._console)
+        context.on("weberror", lambda error: self.seen.append(f"uncaught: {error.error}"))
+        context.on("requestfailed", lambda r: self.seen.append(f"failed: {r.method} {r.url} ({r.failure})"))
+        context.on("response", self._response)
+
+    def allow(self, pattern: str) -> None:
+        """A failure the test causes on purpose (a regular expression searched in each line)."""
+        self.allowed.append(re.compile(pattern))
+
+    def unexpected(self) -> list[str]:
+        return [
+            line
+            for line in self.seen
+            if not any(p.search(line) for p in self.allowed) and not BROWSERS_OWN.search(line)
+        ]
+
+    def _console(self, message) -> None:
+        if message.type == "error":
+            self.seen.append(f"console: {message.text} ({message.location.get('url', '')})")
+
+    def _response(self, response) -> None:
+        if response.status >= 400:
+            self.seen.append(f"answered {response.status}: {response.request.method} {response.url}")
 
 
 def sign_in(page, site: str, user) -> None:

@@ -1,6 +1,12 @@
+import os
 import uuid
 from datetime import timedelta
 from urllib.parse import urlparse
+
+# moto's server would answer every origin with CORS headers of its own; without them it answers
+# with the bucket's CORS rules, as S3 does, so browser tests meet the rules configure_bucket sets.
+# (Read when moto.settings is first imported, hence before the moto import below.)
+os.environ.setdefault("MOTO_DISABLE_GLOBAL_CORS", "true")
 
 import pytest
 import requests
@@ -35,9 +41,27 @@ def _celery_eager():
     app.conf.task_always_eager = False
 
 
+def _answer_writes_with_the_buckets_cors_rules() -> None:
+    """moto adds the bucket's CORS headers to GETs only; S3 adds them to every answer (POST, PUT,
+    DELETE too), and a browser refuses a cross-origin answer without them. Preflights are moto's own."""
+    from moto.s3.responses import S3Response
+
+    for name in ("bucket_response", "key_response"):
+        original = getattr(S3Response, name)
+
+        def answer(self, request, *args, _original=original, **kwargs):
+            status, headers, body = _original(self, request, *args, **kwargs)
+            if request.method != "OPTIONS":
+                headers = {**self._get_cors_headers_other(), **headers}
+            return status, headers, body
+
+        setattr(S3Response, name, answer)
+
+
 @pytest.fixture(scope="session")
 def moto_server():
     """moto's S3 server on 127.0.0.1, spoken to over real HTTP like any S3-compatible store."""
+    _answer_writes_with_the_buckets_cors_rules()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

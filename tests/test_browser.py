@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.browser import sign_in
+from tests.browser import BrowserErrors, sign_in
 from uploads import services
+from uploads.bucket import bucket_configure
 from uploads.errors import ObjectTypeMismatch, StorageUnavailable
 from uploads.models import Upload
 
@@ -41,17 +42,34 @@ def chromium():
 
 @pytest.fixture
 def site(s3, live_server, user):
-    """The live server, with the bucket accepting POSTs from its origin."""
-    s3.put_cors(
-        [
-            {
-                "AllowedOrigins": [live_server.url],
-                "AllowedMethods": ["GET", "POST", "HEAD"],
-                "AllowedHeaders": ["*"],
-            }
-        ]
-    )
+    """The live server, with the bucket configured as `manage.py configure_bucket` does for its origin."""
+    failed = [part for part in bucket_configure(origins=[live_server.url]) if part.outcome == "failed"]
+    assert failed == []
     return live_server.url
+
+
+@pytest.fixture
+def browser_errors():
+    """Fails the test on any console error, CSP violation or failed request it did not allow."""
+    errors = BrowserErrors()
+    yield errors
+    assert errors.unexpected() == [], "\n".join(errors.unexpected())
+
+
+@pytest.fixture
+def open_context(chromium, browser_errors):
+    """New watched browser contexts (a colour scheme, a viewport, permissions), closed after the test."""
+    contexts = []
+
+    def make(**options):
+        context = chromium.new_context(**{"viewport": {"width": 1280, "height": 800}, **options})
+        browser_errors.attach(context)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
 
 
 def screenshot(page, name: str) -> None:
@@ -65,11 +83,8 @@ def keep_finished_rows(page) -> None:
 
 
 @pytest.fixture
-def page(chromium):
-    context = chromium.new_context(viewport={"width": 1100, "height": 800})
-    page = context.new_page()
-    yield page
-    context.close()
+def page(open_context):
+    return open_context()
 
 
 def test_upload_two_files_watch_progress_download_and_delete(site, page, user, tmp_path):
@@ -168,8 +183,9 @@ def test_a_file_over_the_limit_shows_a_message_and_leaves_no_record(site, page, 
 
 
 def test_the_server_refusal_is_shown_when_the_limit_fell_after_the_page_loaded(
-    site, page, user, tmp_path, settings
+    site, page, user, tmp_path, settings, browser_errors
 ):
+    browser_errors.allow(r"\b413\b.*/api/uploads")  # the refusal under test
     big = tmp_path / "big.bin"
     big.write_bytes(b"x" * 5000)
     sign_in(page, site, user)
@@ -184,7 +200,10 @@ def test_the_server_refusal_is_shown_when_the_limit_fell_after_the_page_loaded(
     assert not Upload.objects.exists()
 
 
-def test_the_server_refusal_is_shown_when_the_type_is_not_allowed(site, page, user, tmp_path, settings):
+def test_the_server_refusal_is_shown_when_the_type_is_not_allowed(
+    site, page, user, tmp_path, settings, browser_errors
+):
+    browser_errors.allow(r"\b415\b.*/api/uploads")  # the refusal under test
     settings.UPLOADS_ALLOWED_CONTENT_TYPES = ["image/*"]
     doc = tmp_path / "notes.txt"
     doc.write_text("text")
@@ -208,9 +227,9 @@ def test_an_upload_from_elsewhere_appears_without_a_reload(site, page, user, s3,
     assert page.evaluate("window.sameDocument") is True
 
 
-def test_without_javascript_the_form_uploads_one_file(site, chromium, user, tmp_path):
-    context = chromium.new_context(java_script_enabled=False)
-    page = context.new_page()
+def test_without_javascript_the_form_uploads_one_file(site, open_context, user, tmp_path):
+    page = open_context(java_script_enabled=False)
+    context = page.context
     body = b"uploaded without javascript\n"
     path = tmp_path / "plain.txt"
     path.write_bytes(body)
@@ -231,7 +250,6 @@ def test_without_javascript_the_form_uploads_one_file(site, chromium, user, tmp_
         == body
     )
     screenshot(page, "no-javascript")
-    context.close()
 
 
 @pytest.fixture
@@ -261,8 +279,9 @@ def upload_with_quick_retries(page, path) -> None:
 
 
 def test_a_complete_that_fails_once_is_retried_and_the_upload_completes(
-    site, page, user, tmp_path, monkeypatch
+    site, page, user, tmp_path, monkeypatch, browser_errors
 ):
+    browser_errors.allow(r"\b503\b.*/complete")  # the outage under test
     path = tmp_path / "retried.txt"
     path.write_text("checked on the second try")
     sign_in(page, site, user)
@@ -276,8 +295,9 @@ def test_a_complete_that_fails_once_is_retried_and_the_upload_completes(
 
 
 def test_a_complete_that_keeps_failing_leaves_the_upload_pending_and_its_file_stored(
-    site, page, user, tmp_path, monkeypatch, s3, requests_sent
+    site, page, user, tmp_path, monkeypatch, s3, requests_sent, browser_errors
 ):
+    browser_errors.allow(r"\b503\b.*/complete")  # the outage under test
     path = tmp_path / "unchecked.txt"
     path.write_text("stored, never checked")
     sign_in(page, site, user)
@@ -297,8 +317,9 @@ def test_a_complete_that_keeps_failing_leaves_the_upload_pending_and_its_file_st
 
 
 def test_a_file_the_server_refuses_on_complete_shows_why_and_stays_failed(
-    site, page, user, tmp_path, monkeypatch, requests_sent
+    site, page, user, tmp_path, monkeypatch, requests_sent, browser_errors
 ):
+    browser_errors.allow(r"\b409\b.*/complete")  # the refusal under test
     path = tmp_path / "mismatch.txt"
     path.write_text("not what was signed")
     sign_in(page, site, user)
@@ -338,7 +359,10 @@ def test_cancel_while_the_server_signs_deletes_the_record(
     assert not Upload.objects.exists()
 
 
-def test_a_file_the_store_refuses_leaves_no_record(site, page, user, tmp_path, s3, requests_sent):
+def test_a_file_the_store_refuses_leaves_no_record(
+    site, page, user, tmp_path, s3, requests_sent, browser_errors
+):
+    browser_errors.allow(r"\b403\b.*/test-uploads/")  # the store's refusal under test
     path = tmp_path / "refused.txt"
     path.write_text("refused by the store")
     sign_in(page, site, user)

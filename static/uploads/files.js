@@ -49,6 +49,14 @@
     }
   }
 
+  // --- The list poller ----------------------------------------------------------------------
+
+  // It asks only while the tab is visible: cancelled here, since an hx-trigger filter needs eval
+  // (which the Content-Security-Policy forbids). The next tick after the tab comes back asks.
+  document.body.addEventListener("htmx:confirm", (event) => {
+    if (event.target.id === "list-poller" && document.visibilityState !== "visible") event.preventDefault();
+  });
+
   // --- Selection and bulk delete ------------------------------------------------------------
 
   const boxes = () => Array.from(document.querySelectorAll('input[name="ids"][form="bulk-form"]'));

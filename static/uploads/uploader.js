@@ -251,10 +251,15 @@
 
   // --- Sending ------------------------------------------------------------------------------
 
+  // One job at a time, counted afresh: send() settles a refused file at once (too big, empty), and
+  // a list taken before that would hand the next file to send() twice: two uploads of one file.
   function pump() {
-    const running = jobs.filter((job) => job.state === "sending" || job.state === "checking").length;
-    const waiting = jobs.filter((job) => job.state === "queued" && !job.controller);
-    waiting.slice(0, Math.max(0, PARALLEL - running)).forEach(send);
+    for (;;) {
+      const running = jobs.filter((job) => job.state === "sending" || job.state === "checking").length;
+      const next = jobs.find((job) => job.state === "queued" && !job.controller);
+      if (!next || running >= PARALLEL) return;
+      send(next);
+    }
   }
 
   // What each UploadError reason leaves the row showing; any other is "failed".
@@ -294,8 +299,7 @@
     if (file.size > maxSize || file.size === 0) {
       job.final = true; // a fresh policy would not change this
       const why = file.size ? `The file is ${formatBytes(file.size)}; at most ${formatBytes(maxSize)} are allowed.` : "The file is empty.";
-      settle(job, "failed", why);
-      pump();
+      settle(job, "failed", why); // pump() goes on to the next file
       return;
     }
     const controller = new AbortController();
