@@ -11,6 +11,7 @@ Ctrl-C stops everything.
 with the same settings, e.g. against the embedded S3 while `make run` is up.
 """
 
+import json
 import os
 import signal
 import subprocess
@@ -24,6 +25,8 @@ from project import localstore
 BASE_DIR = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 DATA_DIR = BASE_DIR / ".data" / "s3"
+# The ports `make run` was started with, so that `make -s manage` talks to the same store.
+RUN_FILE = BASE_DIR / ".data" / "run.json"
 ACCESS_KEY, SECRET_KEY = "local", "local-secret"
 # SeaweedFS has no public access block (501 NotImplemented) and its buckets are private anyway
 # (no anonymous identity); until configure_bucket skips it on such stores, that refusal is not fatal.
@@ -72,16 +75,20 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
-def dev_env() -> tuple[dict[str, str], str | None]:
-    """Return the environment of the development processes, and the embedded S3's port if any."""
+def dev_env(ports: dict[str, str] | None = None) -> tuple[dict[str, str], str | None]:
+    """Return the environment of the development processes, and the embedded S3's port if any.
+
+    `ports`: PORT and S3_PORT to use where the environment sets none (default 8000 and 9000).
+    """
     environ.Env.read_env(BASE_DIR / ".env")
-    web_port = os.environ.get("PORT", "8000")
+    ports = ports or {}
+    web_port = os.environ.get("PORT", ports.get("PORT") or "8000")
     # A development server: DEBUG even when a .env copied from .env.example says false.
     env = {**os.environ, "DEBUG": "true"}
     env.setdefault("UPLOADS_CORS_ORIGINS", f"http://{HOST}:{web_port},http://localhost:{web_port}")
     if env.get("AWS_STORAGE_BUCKET_NAME"):
         return env, None
-    s3_port = os.environ.get("S3_PORT", "9000")
+    s3_port = os.environ.get("S3_PORT", ports.get("S3_PORT") or "9000")
     env.update(
         AWS_S3_ENDPOINT_URL=f"http://{HOST}:{s3_port}",
         AWS_ACCESS_KEY_ID=ACCESS_KEY,
@@ -89,6 +96,23 @@ def dev_env() -> tuple[dict[str, str], str | None]:
         AWS_STORAGE_BUCKET_NAME="uploads-dev",
     )
     return env, s3_port
+
+
+def remember_ports(*, web_port: str, s3_port: str | None) -> None:
+    RUN_FILE.parent.mkdir(parents=True, exist_ok=True)
+    RUN_FILE.write_text(json.dumps({"PORT": web_port, "S3_PORT": s3_port}))
+
+
+def manage_env() -> dict[str, str]:
+    """`make -s manage`'s environment: `make run`'s, with the ports it was last started with
+    (PORT and S3_PORT set in the environment still win)."""
+    try:
+        remembered = json.loads(RUN_FILE.read_text())
+    except (OSError, ValueError):
+        remembered = {}
+    if not isinstance(remembered, dict):
+        remembered = {}
+    return dev_env({name: str(remembered[name]) for name in ("PORT", "S3_PORT") if remembered.get(name)})[0]
 
 
 def setup_commands(*, embedded_s3: bool) -> list[list[str]]:
@@ -141,6 +165,7 @@ def main() -> int:
             "Its log: .data/s3/weed.log"
         )
 
+    remember_ports(web_port=web_port, s3_port=s3_port)
     try:
         for command in setup_commands(embedded_s3=s3_port is not None):
             manage(*command, env=env)
@@ -172,7 +197,7 @@ def main() -> int:
 if __name__ == "__main__":
     if sys.argv[1:2] == ["manage"]:
         completed = subprocess.run(
-            [sys.executable, str(BASE_DIR / "manage.py"), *sys.argv[2:]], env=dev_env()[0]
+            [sys.executable, str(BASE_DIR / "manage.py"), *sys.argv[2:]], env=manage_env()
         )
         sys.exit(completed.returncode)
     sys.exit(main())

@@ -1,5 +1,6 @@
 """`make run`'s launcher (project/dev.py): what it sets up, and what it leaves alone."""
 
+import os
 import subprocess
 
 import pytest
@@ -68,3 +69,38 @@ def test_run_starts_a_celery_worker_and_the_beat_scheduler_beside_the_server():
     assert worker[worker.index("-A") + 1 :][:2] == ["project", "worker"]
     assert beat[beat.index("-A") + 1 :][:2] == ["project", "beat"]
     assert any(".data" in part for part in beat)  # its schedule file stays with the app's data
+
+
+def test_manage_talks_to_the_ports_run_was_started_with(monkeypatch, tmp_path):
+    monkeypatch.setattr(dev, "RUN_FILE", tmp_path / "run.json")
+    monkeypatch.delenv("AWS_STORAGE_BUCKET_NAME", raising=False)
+    monkeypatch.delenv("S3_PORT", raising=False)
+    monkeypatch.delenv("PORT", raising=False)
+    dev.remember_ports(web_port="8100", s3_port="9100")
+
+    env = dev.manage_env()
+
+    assert env["AWS_S3_ENDPOINT_URL"] == "http://127.0.0.1:9100"
+    assert "http://127.0.0.1:8100" in env["UPLOADS_CORS_ORIGINS"]
+
+
+def test_manage_without_a_run_file_uses_the_default_ports(monkeypatch, tmp_path):
+    monkeypatch.setattr(dev, "RUN_FILE", tmp_path / "absent.json")
+    monkeypatch.delenv("AWS_STORAGE_BUCKET_NAME", raising=False)
+    monkeypatch.delenv("S3_PORT", raising=False)
+
+    assert dev.manage_env()["AWS_S3_ENDPOINT_URL"] == "http://127.0.0.1:9000"
+
+
+@pytest.mark.django_db
+def test_the_development_user_opens_the_admin(settings, client):
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    settings.DEBUG = True
+    call_command("create_dev_user", stdout=open(os.devnull, "w"))  # noqa: SIM115
+
+    dev_user = get_user_model().objects.get(username="dev")
+    assert dev_user.check_password("dev")
+    client.force_login(dev_user)
+    assert client.get("/admin/").status_code == 200

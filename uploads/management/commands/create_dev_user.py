@@ -20,6 +20,10 @@ class Command(BaseCommand):
             )
         user, created = get_user_model().objects.get_or_create(username=username)
         user.set_password(password)
+        # Staff, so that the one user the README names also opens the admin (/admin/).
+        user.is_staff = user.is_superuser = True
         user.save()
         verb = "Created" if created else "Reset"
-        self.stdout.write(f"{verb} development user {username!r} with password {password!r}.")
+        self.stdout.write(
+            f"{verb} development user {username!r} with password {password!r} (staff: it opens /admin/ too)."
+        )
