@@ -178,8 +178,9 @@ def tab_to(page, locator, limit: int = 60) -> None:
 
 
 def test_the_keyboard_alone_chooses_uploads_cancels_retries_shares_and_deletes(
-    site, open_context, user, s3, tmp_path
+    site, open_context, user, s3, tmp_path, browser_errors
 ):
+    browser_errors.allow(r"ERR_ABORTED")  # Cancel aborts the held request to the store
     page = open_context(permissions=["clipboard-read", "clipboard-write"])
     sign_in(page, site, user)
     held = hold_storage(page, s3)
@@ -226,7 +227,8 @@ def test_the_keyboard_alone_chooses_uploads_cancels_retries_shares_and_deletes(
 # --- The queue --------------------------------------------------------------------------------
 
 
-def test_the_queue_counts_files_and_cancel_all_stops_them(site, page, user, s3, tmp_path):
+def test_the_queue_counts_files_and_cancel_all_stops_them(site, page, user, s3, tmp_path, browser_errors):
+    browser_errors.allow(r"ERR_ABORTED")  # Cancel all aborts the held requests
     sign_in(page, site, user)
     held = hold_storage(page, s3)
 
@@ -281,8 +283,9 @@ def test_a_slow_upload_shows_bytes_speed_and_time_left(site, page, user, tmp_pat
 
 
 def test_a_network_error_suggests_the_buckets_cors_rules_and_retry_asks_a_fresh_policy(
-    site, page, user, s3, tmp_path
+    site, page, user, s3, tmp_path, browser_errors
 ):
+    browser_errors.allow(r"ERR_FAILED")  # the network error under test
     sign_in(page, site, user)
     keep_finished_rows(page)
     starts = []
@@ -320,7 +323,7 @@ def test_remove_takes_a_failed_row_off_the_queue(site, page, user, tmp_path, set
 
 
 def test_searching_swaps_the_list_and_puts_the_filters_in_the_address(site, page, user, upload_factory):
-    upload_factory(owner=user, filename="holiday.png", content_type="image/png", status="complete")
+    upload_factory(owner=user, filename="holiday.png", content_type="image/png", status="complete", body=PNG)
     upload_factory(owner=user, filename="taxes.pdf", status="complete")
     sign_in(page, site, user)
     page.evaluate("window.sameDocument = true")
@@ -334,8 +337,12 @@ def test_searching_swaps_the_list_and_puts_the_filters_in_the_address(site, page
 
 
 def test_filter_and_sort_choices_reorder_the_list(site, page, user, upload_factory):
-    upload_factory(owner=user, filename="b.png", content_type="image/png", status="complete", size=5)
-    upload_factory(owner=user, filename="a.png", content_type="image/png", status="complete", size=9)
+    upload_factory(
+        owner=user, filename="b.png", content_type="image/png", status="complete", size=5, body=PNG
+    )
+    upload_factory(
+        owner=user, filename="a.png", content_type="image/png", status="complete", size=9, body=PNG
+    )
     upload_factory(owner=user, filename="c.pdf", status="complete", size=7)
     sign_in(page, site, user)
 
@@ -413,7 +420,7 @@ def plain_page(open_context):
 def test_without_javascript_search_filter_and_sort_are_a_plain_form(site, plain_page, user, upload_factory):
     upload_factory(owner=user, filename="zeta.txt", content_type="text/plain", status="complete")
     upload_factory(owner=user, filename="alpha.txt", content_type="text/plain", status="complete")
-    upload_factory(owner=user, filename="photo.png", content_type="image/png", status="complete")
+    upload_factory(owner=user, filename="photo.png", content_type="image/png", status="complete", body=PNG)
     sign_in(plain_page, site, user)
 
     plain_page.get_by_label("Search by name").fill("a")
