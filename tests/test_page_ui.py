@@ -238,6 +238,8 @@ def test_the_queue_counts_files_and_cancel_all_stops_them(site, page, user, s3, 
     page.get_by_role("button", name="Cancel all").click()
     sync_api.expect(page.locator(".transfer[data-state=cancelled]")).to_have_count(3)
     sync_api.expect(page.locator("#queue-title")).to_have_text("0 of 3 uploaded")
+    # Cancelled by choice: not counted among the files that did not upload.
+    sync_api.expect(page.locator("#queue-stats")).to_have_text("3 cancelled.")
     release_storage(page, s3, held)
 
 
@@ -276,8 +278,8 @@ def test_a_slow_upload_shows_bytes_speed_and_time_left(site, page, user, tmp_pat
     page.set_input_files("#file-input", new_file(tmp_path, "slow.bin", b"s" * 1_500_000))
 
     status = page.locator("#transfers .transfer-status")
-    sync_api.expect(status).to_contain_text(re.compile(r"of 1\.4 MB · [\d.]+ KB/s · .+ left"), timeout=10_000)
-    sync_api.expect(page.locator("#queue-stats")).to_contain_text(re.compile(r"KB/s · .+ left"))
+    sync_api.expect(status).to_contain_text(re.compile(r"of 1\.4 MiB · [\d.]+ KiB/s · .+ left"), timeout=10_000)
+    sync_api.expect(page.locator("#queue-stats")).to_contain_text(re.compile(r"KiB/s · .+ left"))
     sync_api.expect(page.locator("#announcer")).to_have_attribute("aria-live", "polite")
     sync_api.expect(status).to_contain_text("Uploaded", timeout=20_000)
 

@@ -170,7 +170,7 @@ def test_the_list_shows_size_status_and_a_download_link(s3, browser, user, uploa
 
     html = browser.get(reverse("uploads:index"), headers=HTMX).content.decode()
 
-    assert "2.0\xa0KB" in html
+    assert "2.0 KiB" in html
     assert "Complete" in html
     assert reverse("uploads:download", args=[upload.pk]) in html
 
@@ -461,7 +461,7 @@ def test_the_page_shows_the_users_usage_when_limits_are_set(s3, browser, user, u
 
     html = browser.get(reverse("uploads:index")).content.decode()
 
-    assert "2.0\xa0KB of 10.0\xa0KB used." in html
+    assert "2.0 KiB of 10.0 KiB used." in html
 
 
 def test_a_form_upload_over_the_size_limit_is_deleted_and_its_upload_failed(

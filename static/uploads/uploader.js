@@ -57,8 +57,9 @@
     announcer.textContent = text;
   }
 
+  // Binary units named as such, as the page's server-drawn sizes are (templatetags/sizes.py).
   function formatBytes(bytes) {
-    const units = ["bytes", "KB", "MB", "GB"];
+    const units = ["bytes", "KiB", "MiB", "GiB"];
     let value = bytes;
     let unit = 0;
     while (value >= 1024 && unit < units.length - 1) {
@@ -115,7 +116,9 @@
     const total = counted.reduce((sum, job) => sum + job.file.size, 0);
     const sent = counted.reduce((sum, job) => sum + (isActive(job) ? job.sent : job.file.size), 0);
     const done = jobs.filter((job) => job.state === "done").length;
-    const failed = jobs.filter((job) => job.state === "failed" || job.state === "cancelled").length;
+    // A cancelled file was the user's choice, not a failure: counted apart from "did not upload".
+    const failed = jobs.filter((job) => job.state === "failed").length;
+    const cancelled = jobs.filter((job) => job.state === "cancelled").length;
     const active = jobs.filter(isActive);
     const speed = active.reduce((sum, job) => sum + speedOf(job), 0);
     const percent = total ? Math.floor((sent / total) * 100) : 0;
@@ -136,10 +139,12 @@
       return;
     }
     summary.title.textContent = `${done} of ${jobs.length} uploaded`;
-    summary.stats.textContent = failed ? `${failed} did not upload: see why below.` : "";
+    const notes = [failed ? `${failed} did not upload: see why below.` : "", cancelled ? `${cancelled} cancelled.` : ""];
+    summary.stats.textContent = notes.filter(Boolean).join(" ");
     if (!announcedAll) {
       announcedAll = true;
-      announce(failed ? `${done} of ${jobs.length} uploaded; ${failed} did not upload.` : `All ${done} uploaded.`);
+      const whole = !failed && !cancelled;
+      announce(whole ? `All ${done} uploaded.` : `${done} of ${jobs.length} uploaded. ${notes.filter(Boolean).join(" ")}`);
     }
   }
 
