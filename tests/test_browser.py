@@ -334,6 +334,9 @@ def test_a_file_the_server_refuses_on_complete_shows_why_and_stays_failed(
     transfer = page.locator("#transfers .transfer")
     sync_api.expect(transfer).to_have_attribute("data-state", "failed")
     sync_api.expect(transfer).to_contain_text("The stored file is image/png, not text/plain.")
+    # The same bytes would be refused again: no Retry is offered.
+    sync_api.expect(page.get_by_role("button", name="Remove mismatch.txt from the queue")).to_be_visible()
+    sync_api.expect(page.get_by_role("button", name="Retry mismatch.txt")).to_be_hidden()
     assert Upload.objects.get().status == Upload.Status.FAILED
     assert [url for method, url in requests_sent if method == "DELETE"] == []
 

@@ -21,12 +21,23 @@
   //   complete_refused  the server refused it (409: invalid or failed, marked so by the server)
   //   unchecked         stored, but the server could not check it yet: left pending
   class UploadError extends Error {
-    constructor(message, reason, status = 0) {
+    constructor(message, reason, status = 0, code = "") {
       super(message);
       this.name = "UploadError";
       this.reason = reason;
       this.status = status;
+      this.code = code; // the API's stable error code, when the API refused
     }
+  }
+
+  // An UploadError from our API's refusal, with its sentence and its code.
+  async function apiError(response, reason) {
+    let body = null;
+    try {
+      body = await response.json();
+    } catch (_) { /* not JSON */ }
+    const detail = body?.detail || `The server answered ${response.status}.`;
+    return new UploadError(detail, reason, response.status, body?.code || "");
   }
 
   // Our API answers {"detail", "code"}.
@@ -110,7 +121,7 @@
       } catch (_) { /* network error: as good as a 5xx */ }
       if (response?.ok) return response.json();
       if (response && response.status < 500) {
-        throw new UploadError(await apiErrorMessage(response), "complete_refused", response.status);
+        throw await apiError(response, "complete_refused");
       }
       if (attempt >= retryDelays.length) throw new UploadError(UNCHECKED, "unchecked", response?.status || 0);
       onStage("retrying", { delay: retryDelays[attempt] });
@@ -165,7 +176,7 @@
       } catch (_) {
         throw new UploadError("The server could not be reached.", "not_signed");
       }
-      if (!started.ok) throw new UploadError(await apiErrorMessage(started), "not_signed", started.status);
+      if (!started.ok) throw await apiError(started, "not_signed");
       direct = await started.json();
     }
     onStarted(direct);

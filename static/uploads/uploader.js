@@ -267,6 +267,11 @@
     }
   }
 
+  // Refusals that sending the same file again can only meet again: no Retry for them.
+  const FINAL_CODES = new Set([
+    "object_type_mismatch", "content_type_not_allowed", "invalid_content_type", "upload_too_large", "object_empty",
+  ]);
+
   // What each UploadError reason leaves the row showing; any other is "failed".
   const STATE = { cancelled: "cancelled", unchecked: "pending", send_failed: "failed" };
 
@@ -371,6 +376,7 @@
       if (!(resumable && (error.reason === "send_failed" || error.reason === "unchecked"))) forgetFile(file);
       const state = STATE[error.reason] || "failed";
       if (state === "pending") job.final = true; // stored: a retry would upload it twice
+      if (FINAL_CODES.has(error.code)) job.final = true;
       settle(job, state, describe(error));
     } finally {
       job.controller = null;
