@@ -278,7 +278,9 @@ def test_a_slow_upload_shows_bytes_speed_and_time_left(site, page, user, tmp_pat
     page.set_input_files("#file-input", new_file(tmp_path, "slow.bin", b"s" * 1_500_000))
 
     status = page.locator("#transfers .transfer-status")
-    sync_api.expect(status).to_contain_text(re.compile(r"of 1\.4 MiB · [\d.]+ KiB/s · .+ left"), timeout=10_000)
+    sync_api.expect(status).to_contain_text(
+        re.compile(r"of 1\.4 MiB · [\d.]+ KiB/s · .+ left"), timeout=10_000
+    )
     sync_api.expect(page.locator("#queue-stats")).to_contain_text(re.compile(r"KiB/s · .+ left"))
     sync_api.expect(page.locator("#announcer")).to_have_attribute("aria-live", "polite")
     sync_api.expect(status).to_contain_text("Uploaded", timeout=20_000)
