@@ -1,3 +1,4 @@
+# ruff: noqa: F811 (the browser fixtures are imported from test_browser and used as arguments)
 """Multipart uploads in a real browser: the page's uploader (parts in parallel, resume after a
 reload) and Uppy 6's @uppy/aws-s3 with `signRequest` against /api/uploads/{id}/sign.
 
@@ -12,7 +13,15 @@ import pytest
 from moto.s3.models import S3Backend
 
 from tests import uppy
-from tests.test_browser import CHROMIUM, chromium, screenshot, sign_in  # noqa: F401 (chromium: a fixture)
+from tests.test_browser import (  # noqa: F401 (fixtures)
+    CHROMIUM,
+    browser_errors,
+    chromium,
+    open_context,
+    screenshot,
+    sign_in,
+    site,
+)
 from uploads.models import Upload
 
 MIB = 1024 * 1024
@@ -126,14 +135,16 @@ UPLOAD_WITH_UPPY = """async ({ csrf, files }) => {
 
 
 def test_uppy_6_uploads_a_small_and_a_multipart_file_through_sign(
-    multipart_site,
-    page,
+    site,
+    open_context,
     user,
     uppy_ready,
     settings,
 ):
+    # The real CSP and the CORS rules configure_bucket sets (site); any console error fails it.
+    page = open_context()
     settings.UPLOADS_MULTIPART_THRESHOLD = settings.UPLOADS_MULTIPART_PART_SIZE = 5 * MIB
-    sign_in(page, multipart_site, user)
+    sign_in(page, site, user)
     csrf = uppy.load(page)
     files = [
         {"name": "small.txt", "size": 5, "type": "text/plain"},
