@@ -184,6 +184,8 @@ def test_the_keyboard_alone_chooses_uploads_cancels_retries_shares_and_deletes(
     page = open_context(permissions=["clipboard-read", "clipboard-write"])
     sign_in(page, site, user)
     held = hold_storage(page, s3)
+    # The page's own state, not time: the uploader has taken the form over (it marks <html>).
+    sync_api.expect(page.locator("html")).to_have_class(re.compile(r"\bjs\b"))
 
     # Choose (the upload starts at once).
     tab_to(page, page.locator("#file-input"))
