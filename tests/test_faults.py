@@ -201,6 +201,7 @@ def test_complete_and_cleanup_racing_settle_an_upload_once_and_keep_its_file(
             ),
             lambda: CleanupRun(older_than=timedelta(days=1)).run(),
         )
+        assert completed.status_code == 200, completed.content
         assert completed.json()["status"] == "complete"
         assert cleanup.failed == 0
         assert cleanup.completed <= 1  # or none: the user's complete came first
