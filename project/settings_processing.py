@@ -79,3 +79,14 @@ UPLOADS_WEBHOOK_RETRY_BASE = env.float("UPLOADS_WEBHOOK_RETRY_BASE", default=10.
 UPLOADS_PROCESSING_RETRY_BASE = env.float("UPLOADS_PROCESSING_RETRY_BASE", default=2.0)
 # Seconds a thumbnail's presigned URL lives (the page and the API sign one per render).
 UPLOADS_THUMBNAIL_URL_EXPIRATION = env.int("UPLOADS_THUMBNAIL_URL_EXPIRATION", default=3600)
+
+# Trust (uploads/processing/trust.py): "none" (uploads get scan "skipped") or "clamav" (clamd's
+# INSTREAM over UPLOADS_CLAMD_SOCKET, a unix socket path, or UPLOADS_CLAMD_ADDRESS, host:port).
+# With a scanner, a complete upload is served only once its scan is clean.
+UPLOADS_SCANNER = env.str("UPLOADS_SCANNER", default="none")
+UPLOADS_CLAMD_SOCKET = env.str("UPLOADS_CLAMD_SOCKET", default="")
+UPLOADS_CLAMD_ADDRESS = env.str("UPLOADS_CLAMD_ADDRESS", default="")
+# Seconds one scan may take (connect, stream, verdict).
+UPLOADS_SCAN_TIMEOUT = env.float("UPLOADS_SCAN_TIMEOUT", default=60.0)
+# Infected objects are deleted, or, when this is set, moved under this prefix, which nothing serves.
+UPLOADS_QUARANTINE_PREFIX = env.str("UPLOADS_QUARANTINE_PREFIX", default="")

@@ -45,6 +45,8 @@ ERROR_STATUS: dict[type[errors.UploadError], int] = {
     errors.ObjectMissing: 409,
     errors.ObjectInvalid: 409,
     errors.UploadFailed: 409,
+    errors.ScanPending: 409,
+    errors.Infected: 409,
     errors.UploadNotComplete: 409,
     errors.NotMultipart: 409,
     errors.MultipartUploadMismatch: 409,

@@ -69,6 +69,18 @@ class UploadFailed(UploadError):
     default_message = "The upload failed and cannot be completed."
 
 
+class ScanPending(UploadError):
+    """A scanner is set and the file has not been found clean yet (uploads/processing/trust.py)."""
+
+    code = "scan_pending"
+    default_message = "The file is being checked for malware; try again in a moment."
+
+
+class Infected(UploadError):
+    code = "infected"
+    default_message = "The file contains malware and was removed."
+
+
 class ObjectMissing(UploadError):
     code = "object_missing"
     default_message = "The file has not arrived in storage."

@@ -24,6 +24,9 @@ FAILURES: dict[str, str] = {
     "part_size_mismatch": "A part's size differs from the one the server chose.",
     # After completion: `cleanup_uploads --verify` or the admin's check found no object.
     "object_gone": "The file was lost from storage after it was uploaded.",
+    # The worker's trust step (uploads/processing/trust.py) refused the stored bytes.
+    "checksum_mismatch": "The stored file's SHA-256 differs from the one your browser computed: it was altered on the way.",
+    "infected": "The file contains malware.",
     # A caller failed it without saying why (the Python interface's `complete_upload(status="failed")`).
     "failed_by_caller": "The upload was marked failed by the application.",
 }

@@ -45,10 +45,24 @@ class Processing(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+class Scan(models.TextChoices):
+    """The malware scan of an upload's stored bytes (uploads/processing/trust.py).
+
+    With a scanner set (UPLOADS_SCANNER), a complete upload is served only once `clean`.
+    """
+
+    PENDING = "pending", "Pending"
+    CLEAN = "clean", "Clean"
+    INFECTED = "infected", "Infected"
+    ERROR = "error", "Scanner error"
+    SKIPPED = "skipped", "Not scanned (no scanner)"
+
+
 class Upload(models.Model):
     """One file sent by a browser straight to S3; the server only signs, verifies and records."""
 
     Processing = Processing
+    Scan = Scan
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -108,6 +122,14 @@ class Upload(models.Model):
     metadata = models.JSONField(default=dict, blank=True)
     # {"key", "width", "height", "content_type"} of the WebP thumbnail in the upload's folder.
     thumbnail = models.JSONField(null=True, blank=True)
+
+    # Trust (uploads/processing/trust.py): the SHA-256 the client declared (base64, as S3's
+    # x-amz-checksum-sha256), the one the worker computed from the stored bytes, and the scan.
+    declared_sha256 = models.CharField(max_length=44, blank=True)
+    checksum_sha256 = models.CharField(
+        max_length=44, blank=True, help_text="SHA-256 of the stored bytes (base64), computed by the worker."
+    )
+    scan = models.CharField(max_length=8, choices=Scan.choices, default=Scan.PENDING)
 
     objects = UploadQuerySet.as_manager()
 
@@ -276,4 +298,4 @@ class UsedFormToken(models.Model):
 # Webhook endpoints and their delivery log live in their own module.
 from .webhooks.models import WebhookDelivery, WebhookEndpoint  # noqa: E402
 
-__all__ = ["ApiToken", "Processing", "Upload", "UsedFormToken", "WebhookDelivery", "WebhookEndpoint"]
+__all__ = ["ApiToken", "Processing", "Scan", "Upload", "UsedFormToken", "WebhookDelivery", "WebhookEndpoint"]

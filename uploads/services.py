@@ -32,6 +32,7 @@ from .inspection import Inspection, inspect, rules_for
 from .models import Upload
 from .multipart import multipart_abort_for, multipart_finish, multipart_plan, parts_count, uses_multipart
 from .processing.state import after_complete
+from .processing.trust import require_servable
 from .s3 import ObjectInfo, S3Client
 from .validation import (
     acl_for,
@@ -285,6 +286,7 @@ def upload_download_url(
 
     Only inline-safe types are shown in the browser; the rest download (see `serving_for`).
     """
+    require_servable(upload)  # never infected; clean first when a scanner is set
     if upload.status != Upload.Status.COMPLETE:
         raise UploadNotComplete(f"{upload.original_filename} has not been uploaded completely.")
     client = S3Client()

@@ -24,6 +24,7 @@ from .errors import ProcessingRefused
 from .images import image_metadata, image_thumbnail
 from .kinds import kind_of
 from .media import probe, video_thumbnail
+from .trust import TRUST_STEPS
 
 THUMBNAIL_NAME = DERIVED_NAMES[0]  # "thumbnail.webp"
 THUMBNAIL_TYPE = "image/webp"
@@ -34,7 +35,7 @@ class Source:
     """What every step reads: the upload, a local copy of its bytes, a scratch folder."""
 
     upload: Upload
-    kind: str
+    kind: str | None  # None: a type with nothing to derive (only the trust steps run)
     path: Path
     workdir: Path
     client: S3Client
@@ -44,6 +45,8 @@ class Source:
 class Outcome:
     metadata: dict = field(default_factory=dict)
     thumbnail: dict | None = None
+    checksum_sha256: str = ""
+    scan: str = ""
 
 
 Step = Callable[[Source, Outcome], None]
@@ -74,18 +77,19 @@ def make_thumbnail(source: Source, outcome: Outcome) -> None:
     outcome.thumbnail = {"key": key, "width": width, "height": height, "content_type": THUMBNAIL_TYPE}
 
 
-# The pipeline, in order. Trust steps (issue 25: the SHA-256 of the stored bytes, the malware
-# scan) go FIRST, before `read_metadata`: no later step may read bytes they have not passed. A
-# step refuses a file by raising ProcessingRefused; StorageUnavailable makes the task retry.
-TRUST_STEPS: tuple[Step, ...] = ()
-STEPS: tuple[Step, ...] = (*TRUST_STEPS, read_metadata, make_thumbnail)
+# The pipeline, in order. The trust steps (uploads/processing/trust.py: the SHA-256 of the stored
+# bytes, the malware scan) go FIRST and run on every upload: no later step reads bytes they have
+# not passed. A step refuses a file by raising ProcessingRefused (UploadRefused fails the upload
+# itself); StorageUnavailable and ScannerUnavailable make the task retry.
+DERIVE_STEPS: tuple[Step, ...] = (read_metadata, make_thumbnail)
+STEPS: tuple[Step, ...] = (*TRUST_STEPS, *DERIVE_STEPS)
 
 
 def run(upload: Upload, *, steps: tuple[Step, ...] | None = None) -> Outcome:
     """Download the upload's object once and run every step on it; raise on the first refusal."""
+    if upload.size is not None and upload.size > settings.UPLOADS_PROCESSING_MAX_SIZE:
+        raise ProcessingRefused("The file is larger than the workers read (UPLOADS_PROCESSING_MAX_SIZE).")
     kind = kind_of(upload.content_type, upload.size)
-    if kind is None:
-        raise ProcessingRefused("This type of file is not processed.")
     client = S3Client(timeouts="batch")
     outcome = Outcome()
     with tempfile.TemporaryDirectory(prefix="upload-processing-") as scratch:
@@ -101,6 +105,8 @@ def run(upload: Upload, *, steps: tuple[Step, ...] | None = None) -> Outcome:
         if not found:
             raise ProcessingRefused("The stored file is gone, or was replaced after it was verified.")
         source = Source(upload=upload, kind=kind, path=path, workdir=workdir, client=client)
-        for step in STEPS if steps is None else steps:
+        if steps is None:
+            steps = STEPS if kind is not None else TRUST_STEPS
+        for step in steps:
             step(source, outcome)
     return outcome

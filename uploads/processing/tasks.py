@@ -17,8 +17,9 @@ from django.conf import settings
 
 from ..errors import StorageUnavailable
 from . import state
-from .errors import ProcessingRefused
+from .errors import ProcessingRefused, UploadRefused
 from .pipeline import run
+from .scanner import ScannerUnavailable
 
 logger = logging.getLogger("uploads.processing")
 
@@ -41,6 +42,11 @@ def process_upload(self, upload_id: str) -> str:
         return "skipped"  # deleted, not complete, or already processed by an earlier delivery
     try:
         outcome = run(upload)
+    except UploadRefused as e:
+        state.refuse(
+            upload, failure_code=e.failure_code, reason=str(e), scan=e.scan, checksum_sha256=e.checksum_sha256
+        )
+        return "refused"
     except ProcessingRefused as e:
         state.fail(upload, str(e))
         return "failed"
@@ -53,7 +59,18 @@ def process_upload(self, upload_id: str) -> str:
             return "failed"
         # The state stays "running": a retry claims it again. Exponential backoff with jitter.
         raise self.retry(exc=e, countdown=_backoff(self.request.retries)) from e
-    state.finish(upload, metadata=outcome.metadata, thumbnail=outcome.thumbnail)
+    except ScannerUnavailable as e:
+        if self.request.retries >= self.max_retries:
+            state.scan_failed(upload, str(e))
+            return "scan_error"
+        raise self.retry(exc=e, countdown=_backoff(self.request.retries)) from e
+    state.finish(
+        upload,
+        metadata=outcome.metadata,
+        thumbnail=outcome.thumbnail,
+        checksum_sha256=outcome.checksum_sha256,
+        scan=outcome.scan,
+    )
     return "done"
 
 
