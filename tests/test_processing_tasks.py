@@ -38,20 +38,13 @@ def test_complete_queues_processing_once_the_transaction_commits(
     assert upload.processing == Processing.QUEUED
 
 
-def test_a_type_with_nothing_to_do_is_processing_none(
-    s3, upload_factory, user, django_capture_on_commit_callbacks
-):
-    upload = upload_factory(
-        owner=user, filename="a.zip", content_type="application/zip", status=Upload.Status.COMPLETE
-    )
-    with (
-        mock.patch.object(process_upload, "delay") as delay,
-        django_capture_on_commit_callbacks(execute=True),
-    ):
-        after_complete(upload)
-    delay.assert_not_called()
+def test_a_type_with_nothing_to_derive_ends_processing_none_once_its_bytes_are_hashed(s3, stored_upload):
+    upload = stored_upload(b"PK\x05\x06" + b"\0" * 18, filename="a.zip", content_type="application/zip")
+    process_upload.apply(args=[str(upload.pk)])
     upload.refresh_from_db()
     assert upload.processing == Processing.NONE
+    assert upload.checksum_sha256  # the trust steps ran all the same
+    assert upload.metadata == {} and upload.thumbnail is None
 
 
 def test_a_broker_outage_at_enqueue_keeps_the_upload_queued(

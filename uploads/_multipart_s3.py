@@ -20,6 +20,7 @@ class Part:
     part_number: int
     size: int
     etag: str
+    checksum_sha256: str = ""  # base64, when the part was uploaded with x-amz-checksum-sha256
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,12 @@ class MultipartOperations:
                     return None  # completed, aborted or never started: the caller decides
                 raise unavailable("list the uploaded parts", e) from e
             parts += [
-                Part(item["PartNumber"], item["Size"], item.get("ETag", "").strip('"'))
+                Part(
+                    item["PartNumber"],
+                    item["Size"],
+                    item.get("ETag", "").strip('"'),
+                    item.get("ChecksumSHA256", ""),
+                )
                 for item in response.get("Parts", [])
             ]
             if not response.get("IsTruncated"):
@@ -80,7 +86,12 @@ class MultipartOperations:
 
     def complete_multipart_upload(self, *, key: str, upload_id: str, parts: list[Part]) -> bool:
         """Join `parts` into the object; False if the upload no longer exists (completed before)."""
-        listed = [{"PartNumber": part.part_number, "ETag": f'"{part.etag}"'} for part in parts]
+        # A part stored with a checksum is listed with it: the store checks it once more.
+        listed = [
+            {"PartNumber": part.part_number, "ETag": f'"{part.etag}"'}
+            | ({"ChecksumSHA256": part.checksum_sha256} if part.checksum_sha256 else {})
+            for part in parts
+        ]
         try:
             self.client.complete_multipart_upload(
                 Bucket=self.bucket_name, Key=key, UploadId=upload_id, MultipartUpload={"Parts": listed}
@@ -112,13 +123,25 @@ class MultipartOperations:
     # --- Signing (local computation) ---------------------------------------------------------
 
     def presigned_upload_part(
-        self, *, key: str, upload_id: str, part_number: int, size: int | None, expires_in: int
+        self,
+        *,
+        key: str,
+        upload_id: str,
+        part_number: int,
+        size: int | None,
+        expires_in: int,
+        checksum_sha256: str = "",
     ) -> PresignedRequest:
-        """Sign one UploadPart; with `size`, SigV4 signs its exact Content-Length too."""
+        """Sign one UploadPart; with `size`, SigV4 signs its exact Content-Length too, and with
+        `checksum_sha256` the part's checksum (a store that verifies refuses another body)."""
         params: dict[str, Any] = {"UploadId": upload_id, "PartNumber": part_number}
         if size is not None:
             params["ContentLength"] = size  # the browser sends it; script can't change it
-        return self._presign("upload_part", "PUT", key, params, expires_in)
+        if not checksum_sha256:
+            return self._presign("upload_part", "PUT", key, params, expires_in)
+        params["ChecksumSHA256"] = checksum_sha256
+        signed = self._presign("upload_part", "PUT", key, params, expires_in)
+        return PresignedRequest(signed.method, signed.url, {"x-amz-checksum-sha256": checksum_sha256})
 
     def presigned_create_multipart(
         self, *, key: str, content_type: str, expires_in: int, acl: str = "", content_disposition: str = ""

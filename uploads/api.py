@@ -41,6 +41,7 @@ ERROR_STATUS: dict[type[errors.UploadError], int] = {
     errors.InvalidFilename: 422,
     errors.InvalidContentType: 422,
     errors.InvalidSize: 422,
+    errors.InvalidChecksum: 422,
     errors.InvalidExpiration: 422,
     errors.ObjectMissing: 409,
     errors.ObjectInvalid: 409,
@@ -99,6 +100,7 @@ def create_upload(request, payload: UploadIn):
         content_type=payload.content_type,
         size=payload.size,
         client_multipart=payload.client_multipart,
+        checksum_sha256=payload.checksum_sha256,
     )
     return Status(201, direct)
 
@@ -164,7 +166,9 @@ def delete_upload(request, upload_id: UUID):
 )
 def part_urls(request, upload_id: UUID, payload: PartNumbersIn):
     upload = services.upload_get(upload_id=upload_id, owner=request.auth)
-    return multipart.multipart_part_urls(upload=upload, part_numbers=payload.part_numbers)
+    return multipart.multipart_part_urls(
+        upload=upload, part_numbers=payload.part_numbers, checksums=payload.checksums
+    )
 
 
 @router.get(

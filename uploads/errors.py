@@ -24,6 +24,11 @@ class InvalidContentType(UploadError):
     default_message = "The content type is not a valid MIME type."
 
 
+class InvalidChecksum(UploadError):
+    code = "invalid_checksum"
+    default_message = "A checksum must be the base64 of a SHA-256 digest (44 characters)."
+
+
 class InvalidSize(UploadError):
     code = "invalid_size"
     default_message = "The size must be a positive number of bytes."

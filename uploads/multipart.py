@@ -14,7 +14,7 @@ Services here raise `uploads.errors`; `services` calls them for the lifecycle's 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -33,6 +33,7 @@ from .errors import (
 )
 from .models import Upload
 from .s3 import Part, S3Client
+from .validation import clean_checksum
 
 MIB = 1024 * 1024
 S3_MIN_PART_SIZE = 5 * MIB  # every part but the last
@@ -45,6 +46,7 @@ class PartUrl:
     part_number: int
     size: int
     url: str
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -121,14 +123,21 @@ def planned_parts(client: S3Client, upload: Upload, upload_id: str) -> list[Part
     return client.list_parts(key=upload.key, upload_id=upload_id, up_to=planned_count(upload))
 
 
-def multipart_part_urls(*, upload: Upload, part_numbers: list[int]) -> PartUrls:
-    """Presign UploadPart for each of `part_numbers` (at most 100), each for its exact length."""
+def multipart_part_urls(
+    *, upload: Upload, part_numbers: list[int], checksums: dict[str, str] | None = None
+) -> PartUrls:
+    """Presign UploadPart for each of `part_numbers` (at most 100), each for its exact length,
+    and for its SHA-256 when `checksums` declares one (keys: part numbers as strings)."""
     _require_open(upload, planned=True)
     count = planned_count(upload)
     if not 0 < len(part_numbers) <= PART_URL_BATCH or len(set(part_numbers)) != len(part_numbers):
         raise InvalidPartNumbers(f"Ask for 1 to {PART_URL_BATCH} different part numbers at a time.")
     if any(not 1 <= number <= count for number in part_numbers):
         raise InvalidPartNumbers(f"This upload has parts 1 to {count}.")
+    checksums = checksums or {}
+    if not set(checksums) <= {str(number) for number in part_numbers}:
+        raise InvalidPartNumbers("Checksums may be given only for the part numbers asked for.")
+    checksums = {key: clean_checksum(value, name=f"checksums[{key}]") for key, value in checksums.items()}
     expires_in = settings.UPLOADS_PRESIGN_EXPIRATION
     client = S3Client()
     parts = []
@@ -140,8 +149,9 @@ def multipart_part_urls(*, upload: Upload, part_numbers: list[int]) -> PartUrls:
             part_number=number,
             size=size,
             expires_in=expires_in,
+            checksum_sha256=checksums.get(str(number), ""),
         )
-        parts.append(PartUrl(number, size, signed.url))
+        parts.append(PartUrl(number, size, signed.url, signed.headers))
     return PartUrls(parts=parts, expires_at=timezone.now() + timedelta(seconds=expires_in))
 
 

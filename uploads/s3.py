@@ -304,6 +304,7 @@ class S3Client(MultipartOperations, BucketOperations, TransferOperations):
         expires_in: int,
         acl: str = "",
         content_disposition: str = "",
+        checksum_sha256: str = "",
     ) -> PresignedUpload:
         """Sign a PUT for stores without POST policies; the signature pins every header sent.
 
@@ -319,6 +320,8 @@ class S3Client(MultipartOperations, BucketOperations, TransferOperations):
             params["ContentDisposition"] = headers["Content-Disposition"] = content_disposition
         if acl:
             params["ACL"] = headers["x-amz-acl"] = acl
+        if checksum_sha256:  # a store that verifies checksums refuses any other body
+            params["ChecksumSHA256"] = headers["x-amz-checksum-sha256"] = checksum_sha256
         with storage_errors("sign the upload"):
             url = self._signer.generate_presigned_url(
                 "put_object", Params={"Bucket": self.bucket_name, "Key": key, **params}, ExpiresIn=expires_in

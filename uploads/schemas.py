@@ -16,6 +16,7 @@ from .processing.results import metadata_out, thumbnail_out
 MAX_PAGE_SIZE = 100
 StatusName = Literal["pending", "complete", "failed", "deleting"]
 ProcessingName = Literal["queued", "running", "done", "failed", "none"]
+ScanName = Literal["pending", "clean", "infected", "error", "skipped"]
 
 
 class ThumbnailOut(Schema):
@@ -40,6 +41,13 @@ class UploadIn(Schema):
     client_multipart: bool = Field(
         False,
         description="For clients that start their own multipart upload through /sign (Uppy 6): the server starts none.",
+    )
+    checksum_sha256: str = Field(
+        "",
+        max_length=64,
+        description="Base64 of the whole file's SHA-256 (as S3's x-amz-checksum-sha256). The worker compares "
+        "it with the stored bytes (checksum_mismatch); in PUT mode the signature pins it, so the store refuses "
+        "another body.",
     )
 
 
@@ -90,6 +98,14 @@ class UploadOut(Schema):
     thumbnail: ThumbnailOut | None = Field(
         None, description="A WebP fitting in 256×256, once processing is done."
     )
+    checksum_sha256: str = Field(
+        "", description="Base64 SHA-256 of the stored bytes, computed by the worker (empty until then)."
+    )
+    scan: ScanName = Field(
+        "skipped",
+        description="The malware scan: pending, clean, infected, error (staff can scan again) or skipped "
+        "(no scanner set). With a scanner set, the file is served only once clean.",
+    )
 
     @staticmethod
     def resolve_filename(upload: Upload) -> str:
@@ -136,12 +152,21 @@ class DownloadUrlOut(Schema):
 
 class PartNumbersIn(Schema):
     part_numbers: list[int] = Field(..., min_length=1, max_length=100, examples=[[1, 2, 3]])
+    checksums: dict[str, str] = Field(
+        default_factory=dict,
+        description='Optional base64 SHA-256 of each part, by part number ({"1": "…"}): each URL signs '
+        "x-amz-checksum-sha256, so the store refuses a part whose body differs.",
+    )
 
 
 class PartUrlOut(Schema):
     part_number: int
     size: int = Field(..., description="The part's exact size: its URL is signed for this Content-Length.")
     url: str
+    headers: dict[str, str] = Field(
+        default_factory=dict,
+        description="Headers to send with the PUT (x-amz-checksum-sha256 when declared).",
+    )
 
 
 class PartUrlsOut(Schema):

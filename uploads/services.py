@@ -36,6 +36,7 @@ from .processing.trust import require_servable
 from .s3 import ObjectInfo, S3Client
 from .validation import (
     acl_for,
+    clean_checksum,
     clean_content_type,
     clean_filename,
     object_key,
@@ -101,6 +102,7 @@ def upload_start(
     public: bool = False,
     success_redirect: str = "",
     client_multipart: bool = False,
+    checksum_sha256: str = "",
 ) -> DirectUpload:
     """Record a pending upload and sign an upload of exactly that key, type and size.
 
@@ -114,6 +116,7 @@ def upload_start(
     content_type = clean_content_type(content_type)
     min_size, max_size = size_range(size=size, max_size=max_size)
     require_allowed_type(content_type)
+    checksum_sha256 = clean_checksum(checksum_sha256)
 
     upload_id = uuid.uuid4()
     key = object_key(upload_id, display_name, prefix=prefix)
@@ -128,6 +131,7 @@ def upload_start(
         max_size=max_size,
         expected_size=size,
         public=public,
+        declared_sha256=checksum_sha256,
         expires_at=timezone.now() + timedelta(seconds=expires_in),
     )
     pinned = {
@@ -151,7 +155,7 @@ def upload_start(
             signed = None
         elif settings.UPLOADS_UPLOAD_METHOD == "put":
             # Without a declared size, complete still refuses an object over max_size.
-            signed = S3Client().presigned_put(**pinned, size=size)
+            signed = S3Client().presigned_put(**pinned, size=size, checksum_sha256=checksum_sha256)
         else:
             signed = S3Client().presigned_post(
                 **pinned, min_size=min_size, max_size=max_size, success_action_redirect=success_redirect

@@ -6,6 +6,8 @@ writes, sweeps or signs a rule for is built here, so the layout is decided in on
 
 from __future__ import annotations
 
+import base64
+import binascii
 import fnmatch
 import mimetypes
 import re
@@ -20,6 +22,7 @@ from django.utils.http import content_disposition_header
 
 from .errors import (
     ContentTypeNotAllowed,
+    InvalidChecksum,
     InvalidContentType,
     InvalidFilename,
     InvalidSize,
@@ -154,6 +157,23 @@ def _clean_path(path: str) -> str:
     if any(part in {".", ".."} for part in parts):
         raise InvalidFilename(f"The key prefix {path!r} may not contain '.' or '..'.")
     return "/".join(parts)
+
+
+# --- Checksums --------------------------------------------------------------------------------
+
+
+def clean_checksum(checksum: str, *, name: str = "checksum_sha256") -> str:
+    """A declared SHA-256, as S3 writes it: base64 of the 32-byte digest; "" when none was declared."""
+    checksum = (checksum or "").strip()
+    if not checksum:
+        return ""
+    try:
+        digest = base64.b64decode(checksum, validate=True)
+    except (binascii.Error, ValueError):
+        digest = b""
+    if len(digest) != 32:
+        raise InvalidChecksum(f"{name} must be the base64 of a SHA-256 digest (44 characters).")
+    return checksum
 
 
 # --- Types ------------------------------------------------------------------------------------

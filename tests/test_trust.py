@@ -1,0 +1,128 @@
+"""The trust steps without a scanner (uploads/processing/trust.py): the SHA-256 of the stored bytes,
+a declared checksum checked by the store where it verifies and by the worker everywhere."""
+
+import base64
+import hashlib
+import os
+
+import pytest
+import requests
+
+from uploads.models import Processing, Scan, Upload
+from uploads.processing.tasks import process_upload
+from uploads.s3 import S3Client
+
+pytestmark = pytest.mark.django_db
+
+MIB = 1024 * 1024
+
+
+def sha256(body: bytes) -> str:
+    return base64.b64encode(hashlib.sha256(body).digest()).decode()
+
+
+def start(api, body: bytes, **extra) -> dict:
+    response = api.post(
+        "/api/uploads",
+        {"filename": "notes.txt", "content_type": "text/plain", "size": len(body), **extra},
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def complete(api, upload_id: str, django_capture_on_commit_callbacks) -> dict:
+    with django_capture_on_commit_callbacks(execute=True):  # the task runs eagerly on commit
+        response = api.post(f"/api/uploads/{upload_id}/complete")
+    assert response.status_code == 200, response.content
+    return api.get(f"/api/uploads/{upload_id}").json()
+
+
+def test_the_worker_records_the_sha256_of_the_stored_bytes(s3, stored_upload):
+    upload = stored_upload(b"hello world", filename="a.txt", content_type="text/plain")
+    process_upload.apply(args=[str(upload.pk)])
+    upload.refresh_from_db()
+    assert upload.checksum_sha256 == sha256(b"hello world")
+
+
+def test_without_a_scanner_the_scan_is_skipped_and_the_file_served(
+    s3, api, post_to_s3, django_capture_on_commit_callbacks
+):
+    body = b"plain text"
+    started = start(api, body)
+    post_to_s3(started["url"], started["fields"], body, content_type="text/plain")
+    answer = complete(api, started["id"], django_capture_on_commit_callbacks)
+    assert (answer["scan"], answer["checksum_sha256"]) == ("skipped", sha256(body))
+    assert api.get(f"/api/uploads/{started['id']}/url").status_code == 200
+
+
+def test_a_body_altered_after_hashing_fails_checksum_mismatch_and_its_object_is_deleted(
+    s3, api, post_to_s3, django_capture_on_commit_callbacks
+):
+    chosen, sent = b"the file the user chose", b"the file altered en rout"
+    started = start(api, chosen, checksum_sha256=sha256(chosen))
+    post_to_s3(started["url"], started["fields"], sent, content_type="text/plain")  # POST: no store check
+    answer = complete(api, started["id"], django_capture_on_commit_callbacks)
+    assert (answer["status"], answer["failure_code"]) == ("failed", "checksum_mismatch")
+    assert "altered" in answer["failure_reason"]
+    assert answer["checksum_sha256"] == sha256(sent)
+    assert S3Client().head(started["key"]) is None
+
+
+def test_a_matching_declared_checksum_completes(s3, api, post_to_s3, django_capture_on_commit_callbacks):
+    body = b"exactly these bytes"
+    started = start(api, body, checksum_sha256=sha256(body))
+    post_to_s3(started["url"], started["fields"], body, content_type="text/plain")
+    answer = complete(api, started["id"], django_capture_on_commit_callbacks)
+    assert (answer["status"], answer["processing"]) == ("complete", "none")
+
+
+def test_a_checksum_that_is_not_a_sha256_is_refused_at_create(s3, api):
+    response = api.post(
+        "/api/uploads",
+        {"filename": "a.txt", "content_type": "text/plain", "size": 3, "checksum_sha256": "abc"},
+        content_type="application/json",
+    )
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid_checksum"
+    assert not Upload.objects.exists()
+
+
+def test_a_multipart_upload_with_part_checksums_completes_and_records_the_whole_files_sha256(
+    s3, api, small_parts, django_capture_on_commit_callbacks
+):
+    body = os.urandom(6 * MIB)
+    started = start(api, body)
+    parts = [body[: 5 * MIB], body[5 * MIB :]]
+    urls = api.post(
+        f"/api/uploads/{started['id']}/parts",
+        {"part_numbers": [1, 2], "checksums": {str(n + 1): sha256(p) for n, p in enumerate(parts)}},
+        content_type="application/json",
+    ).json()["parts"]
+    for url, part in zip(urls, parts, strict=True):
+        assert requests.put(url["url"], data=part, headers=url["headers"], timeout=30).status_code == 200
+    answer = complete(api, started["id"], django_capture_on_commit_callbacks)
+    assert answer["status"] == "complete"
+    assert answer["checksum_sha256"] == sha256(body)
+
+
+def test_checksums_for_parts_not_asked_for_are_refused(s3, api, small_parts):
+    started = start(api, os.urandom(6 * MIB))
+    response = api.post(
+        f"/api/uploads/{started['id']}/parts",
+        {"part_numbers": [1], "checksums": {"2": sha256(b"x")}},
+        content_type="application/json",
+    )
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid_part_numbers"
+
+
+def test_scan_again_requeues_an_upload_whose_scan_errored(s3, stored_upload, settings):
+    upload = stored_upload(b"data", filename="a.txt", content_type="text/plain")
+    Upload.objects.filter(pk=upload.pk).update(processing=Processing.FAILED, scan=Scan.ERROR)
+    upload.refresh_from_db()
+    from uploads.processing.state import requeue
+
+    assert requeue(upload)
+    upload.refresh_from_db()
+    assert (upload.processing, upload.scan) == (Processing.QUEUED, Scan.SKIPPED)
