@@ -59,7 +59,7 @@ def test_without_a_scanner_the_scan_is_skipped_and_the_file_served(
 def test_a_body_altered_after_hashing_fails_checksum_mismatch_and_its_object_is_deleted(
     s3, api, post_to_s3, django_capture_on_commit_callbacks
 ):
-    chosen, sent = b"the file the user chose", b"the file altered en rout"
+    chosen, sent = b"the file the user chose", b"the file altered en rou"
     started = start(api, chosen, checksum_sha256=sha256(chosen))
     post_to_s3(started["url"], started["fields"], sent, content_type="text/plain")  # POST: no store check
     answer = complete(api, started["id"], django_capture_on_commit_callbacks)
@@ -86,6 +86,13 @@ def test_a_checksum_that_is_not_a_sha256_is_refused_at_create(s3, api):
     assert response.status_code == 422
     assert response.json()["code"] == "invalid_checksum"
     assert not Upload.objects.exists()
+
+
+@pytest.fixture
+def small_parts(settings):
+    settings.UPLOADS_MULTIPART_THRESHOLD = 5 * MIB
+    settings.UPLOADS_MULTIPART_PART_SIZE = 5 * MIB
+    settings.UPLOADS_MAX_FILE_SIZE = 100 * MIB
 
 
 def test_a_multipart_upload_with_part_checksums_completes_and_records_the_whole_files_sha256(

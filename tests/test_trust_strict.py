@@ -55,13 +55,6 @@ def test_put_mode_refuses_a_request_without_the_signed_checksum_header(strict_s3
     assert requests.put(started["url"], data=body, headers=headers, timeout=10).status_code == 403
 
 
-@pytest.fixture
-def small_parts(settings):
-    settings.UPLOADS_MULTIPART_THRESHOLD = 5 * MIB
-    settings.UPLOADS_MULTIPART_PART_SIZE = 5 * MIB
-    settings.UPLOADS_MAX_FILE_SIZE = 100 * MIB
-
-
 def test_part_urls_sign_each_declared_part_checksum_and_the_store_refuses_an_altered_part(
     strict_s3, api, small_parts
 ):
