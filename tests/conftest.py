@@ -19,6 +19,8 @@ from uploads.quotas import recount_usage
 from uploads.s3 import S3Client
 from uploads.validation import object_key
 
+from .clamav import clamd_daemon, clamd_scanner  # noqa: F401 (the clamav tier's fixtures)
+
 BUCKET = "test-uploads"
 
 

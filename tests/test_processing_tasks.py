@@ -44,7 +44,8 @@ def test_a_type_with_nothing_to_derive_ends_processing_none_once_its_bytes_are_h
     upload.refresh_from_db()
     assert upload.processing == Processing.NONE
     assert upload.checksum_sha256  # the trust steps ran all the same
-    assert upload.metadata == {} and upload.thumbnail is None
+    assert upload.metadata == {}
+    assert upload.thumbnail is None
 
 
 def test_a_broker_outage_at_enqueue_keeps_the_upload_queued(
