@@ -136,3 +136,22 @@ def test_the_no_javascript_form_path_is_scanned_too(
         Scan.INFECTED,
     )
     assert S3Client().head(infected.key) is None
+
+
+def test_staffs_scan_again_after_a_scanner_error_gives_the_verdict(
+    s3, client, admin_user, stored_upload, clamd_scanner, django_capture_on_commit_callbacks
+):
+    errored = stored_upload(b"some data", filename="a.txt", content_type="text/plain")
+    Upload.objects.filter(pk=errored.pk).update(scan=Scan.ERROR, processing=Processing.FAILED)
+    client.force_login(admin_user)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("admin:uploads_upload_changelist"),
+            {"action": "scan_again", "_selected_action": [errored.pk]},
+        )
+
+    errored.refresh_from_db()
+    assert errored.scan == Scan.CLEAN
+    page = client.get(reverse("admin:uploads_upload_change", args=[errored.pk])).content.decode()
+    assert errored.checksum_sha256 in page

@@ -32,6 +32,7 @@ class UploadAdmin(admin.ModelAdmin):
         "status",
         "failure_code",
         "processing",
+        "scan",
         "size",
         "content_type",
         "created_at",
@@ -40,6 +41,7 @@ class UploadAdmin(admin.ModelAdmin):
     list_filter = [
         "status",
         "processing",
+        "scan",
         TypeFamilyFilter,
         ("owner", admin.RelatedOnlyFieldListFilter),
         "created_at",
@@ -62,10 +64,13 @@ class UploadAdmin(admin.ModelAdmin):
         "processing_error",
         "metadata",
         "thumbnail",
+        "declared_sha256",
+        "checksum_sha256",
+        "scan",
     ]
     list_select_related = ["owner"]
     date_hierarchy = "created_at"
-    actions = ["check_with_storage", "process_again"]
+    actions = ["check_with_storage", "process_again", "scan_again"]
 
     @admin.display(description="Preview")
     def preview(self, upload: Upload) -> str:
@@ -105,6 +110,14 @@ class UploadAdmin(admin.ModelAdmin):
     def process_again(self, request, queryset):
         queued = sum(requeue(upload) for upload in queryset.filter(status=Upload.Status.COMPLETE))
         messages.info(request, f"{queued} uploads queued for processing.")
+
+    @admin.action(description="Scan again (after a scanner error)")
+    def scan_again(self, request, queryset):
+        waiting = queryset.filter(
+            status=Upload.Status.COMPLETE, scan__in=[Upload.Scan.ERROR, Upload.Scan.PENDING]
+        )
+        queued = sum(requeue(upload) for upload in waiting)
+        messages.info(request, f"{queued} uploads queued for scanning.")
 
 
 @admin.register(ApiToken)
