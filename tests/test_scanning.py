@@ -155,3 +155,40 @@ def test_staffs_scan_again_after_a_scanner_error_gives_the_verdict(
     assert errored.scan == Scan.CLEAN
     page = client.get(reverse("admin:uploads_upload_change", args=[errored.pk])).content.decode()
     assert errored.checksum_sha256 in page
+
+
+def test_the_page_shows_scanning_and_no_links_until_clean_then_the_link(
+    s3, client, user, stored_upload, clamd_scanner, django_capture_on_commit_callbacks
+):
+    stored = stored_upload(b"notes", filename="notes.txt", content_type="text/plain")
+    Upload.objects.filter(pk=stored.pk).update(scan=Scan.PENDING)
+    client.force_login(user)
+    download = reverse("uploads:download", args=[stored.pk])
+
+    scanning = client.get(reverse("uploads:index")).content.decode()
+    assert "Scanning…" in scanning
+    assert download not in scanning
+    assert reverse("uploads:share", args=[stored.pk]) not in scanning
+    assert client.get(download).status_code == 302  # back to the page with the sentence, not to S3
+    assert "X-Amz-Signature" not in client.get(download).headers["Location"]
+
+    process_upload.apply(args=[str(stored.pk)])
+
+    clean = client.get(reverse("uploads:index")).content.decode()
+    assert "Scanning…" not in clean
+    assert download in clean
+    assert "X-Amz-Signature" in client.get(download).headers["Location"]
+
+
+def test_the_page_shows_an_infected_upload_failed_with_the_signature(
+    s3, client, user, stored_upload, clamd_scanner
+):
+    infected = stored_upload(EICAR, filename="eicar.txt", content_type="text/plain")
+    Upload.objects.filter(pk=infected.pk).update(scan=Scan.PENDING)
+    client.force_login(user)
+
+    process_upload.apply(args=[str(infected.pk)])
+
+    page = client.get(reverse("uploads:index")).content.decode()
+    assert f"The file contains malware ({SIGNATURE}" in page
+    assert reverse("uploads:download", args=[infected.pk]) not in page

@@ -22,9 +22,10 @@ from django_htmx.http import reswap, retarget, trigger_client_event
 from . import deletion, form_uploads, listing, quotas, services, sharing
 from .auth import UserRateThrottle
 from .deadline import STORAGE_RETRY_AFTER
-from .errors import StorageUnavailable, UploadError, UploadNotFound
+from .errors import ScanPending, StorageUnavailable, UploadError, UploadNotFound
 from .forms import BulkDeleteForm, ListQueryForm, ShareForm
 from .processing.results import metadata_summary, thumbnail_out
+from .processing.trust import is_servable
 from .s3 import S3Client
 from .validation import serves_inline
 
@@ -42,7 +43,7 @@ def _index_url(query_string: str) -> str:
 
 def _preview_kind(upload) -> str:
     """How the preview dialog shows a complete file, or "" when it may not be shown inline."""
-    if upload.status != upload.Status.COMPLETE or not serves_inline(upload.content_type):
+    if not is_servable(upload) or not serves_inline(upload.content_type):
         return ""
     family = upload.content_type.split("/")[0]
     return family if family in {"image", "video", "audio"} else "document"
@@ -65,6 +66,7 @@ def _page(request: HttpRequest, filters: ListQueryForm) -> dict:
         upload.thumbnail_url = thumbnail["url"] if thumbnail else ""
         upload.metadata_text = metadata_summary(upload.metadata or {})
         upload.preview_kind = _preview_kind(upload)
+        upload.servable = is_servable(upload)
         upload.family = listing.type_family(upload.content_type)
         upload.extension = PurePosixPath(upload.original_filename).suffix[1:5].upper()
         upload.waiting = upload.status == upload.Status.PENDING and upload.expires_at > now
@@ -288,6 +290,9 @@ def share(request: HttpRequest, upload_id) -> HttpResponse:
 def preview(request: HttpRequest, upload_id) -> HttpResponse:
     """Show a file whose type is safe inline (images, PDF, audio, video, plain text)."""
     upload = _get_own(request, upload_id)
+    if upload.status == upload.Status.COMPLETE and not is_servable(upload):
+        # Scanning: no link to the bytes until they are clean (the sentence of ScanPending).
+        return _message(request, "info", str(ScanPending()))
     kind = _preview_kind(upload)
     if not kind:
         raise Http404("This file can't be shown in the browser; download it instead.")

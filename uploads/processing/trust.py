@@ -71,6 +71,15 @@ def scan_at_complete() -> str:
     return Scan.PENDING if scanner.enabled() else Scan.SKIPPED
 
 
+def is_servable(upload: Upload) -> bool:
+    """Whether the page may link to the file (download, preview, share)."""
+    try:
+        require_servable(upload)
+    except (Infected, ScanPending):
+        return False
+    return upload.status == Upload.Status.COMPLETE
+
+
 def require_servable(upload: Upload) -> None:
     """Raise unless the upload's bytes may be handed out: never infected, and clean when scanned."""
     if upload.status == Upload.Status.FAILED and upload.failure_code == "infected":
