@@ -380,6 +380,19 @@ def test_verify_reports_a_replaced_file_and_leaves_it(s3, upload_factory, put_ob
     assert s3.head(upload.key) is not None
 
 
+def test_verify_reports_a_file_changed_since_its_checksum_was_recorded(s3, upload_factory, put_object):
+    hashed = complete_upload(upload_factory, s3, body=b"original")
+    hashed.checksum_sha256 = "9jdMlmVYHkr1Xn7bqGnxEfYpN6NpoJeHE7qCqsgP+Ko="
+    hashed.save(update_fields=["checksum_sha256"])
+    complete_upload(upload_factory, s3, body=b"never hashed")  # replaced too, but had no checksum
+    for upload in Upload.objects.all():
+        put_object(upload.key, b"replaced by someone with the bucket's keys")
+
+    output = run("--verify")
+
+    assert "2 whose file was replaced (1 changed since their SHA-256 was recorded)" in output
+
+
 def test_without_verify_complete_uploads_are_not_checked(s3, upload_factory):
     upload = complete_upload(upload_factory, s3, body=None)
 

@@ -49,7 +49,7 @@ class BucketSweeps:
             Upload.objects.filter(status=Upload.Status.COMPLETE, file__startswith=uploads_root())
             .filter(Q(completed_at__lt=self.now) | Q(completed_at__isnull=True))
             .order_by(_byte_order("file"))
-            .values_list("pk", "file", "etag")
+            .values_list("pk", "file", "etag", "checksum_sha256")
         )
         gone: list[tuple] = []
         checked = 0
@@ -57,7 +57,7 @@ class BucketSweeps:
         try:
             listing = iter(self.client.iter_objects(prefix=uploads_root()))
             listed = next(listing, None)
-            for pk, key, etag in records.iterator(chunk_size=DELETE_BATCH_SIZE):
+            for pk, key, etag, checksum in records.iterator(chunk_size=DELETE_BATCH_SIZE):
                 while listed is not None and listed.key < key:
                     listed = next(listing, None)
                 if listed is None or listed.key != key:
@@ -65,6 +65,8 @@ class BucketSweeps:
                 elif etag and listed.etag and listed.etag != etag:
                     logger.warning("The object of upload %s was replaced since it completed: %s", pk, key)
                     self.report.replaced += 1
+                    # The worker hashed the object of the recorded ETag (download_to checks it).
+                    self.report.checksum_stale += bool(checksum)
                 checked += 1
                 if len(gone) == VERIFY_BATCH_SIZE:
                     self._fail_gone(pool, gone)

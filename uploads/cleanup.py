@@ -52,6 +52,7 @@ class CleanupReport:
     deletes_finished: int = 0  # deletes a crash or an outage interrupted
     gone: int = 0  # complete, but the object is gone: marked failed (--verify)
     replaced: int = 0  # complete, but the object's ETag changed: reported only (--verify)
+    checksum_stale: int = 0  # of those, ones whose SHA-256 was recorded: it no longer describes them
     verified: bool = False
     multipart_aborted: int = 0
     swept: int = 0  # folders of uploads failed or deleted before their policy died
@@ -69,7 +70,8 @@ class CleanupReport:
             f"{self.swept} folders of dead policies {would}swept, "
             + (
                 f"{self.gone} complete uploads whose file is gone {would}marked failed, "
-                f"{self.replaced} whose file was replaced, "
+                f"{self.replaced} whose file was replaced "
+                f"({self.checksum_stale} changed since their SHA-256 was recorded), "
                 if self.verified
                 else ""
             )
