@@ -17,3 +17,36 @@ def check_broker(app_configs, **kwargs) -> list[checks.CheckMessage]:
             )
         ]
     return []
+
+
+@checks.register(checks.Tags.compatibility)
+def check_scanner(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    """UPLOADS_SCANNER names a scanner this site has, reachable by a socket it was given."""
+    problems = []
+    if settings.UPLOADS_SCANNER not in ("none", "clamav"):
+        problems.append(
+            checks.Error(
+                f"UPLOADS_SCANNER is {settings.UPLOADS_SCANNER!r}.",
+                hint='Set it to "none" or "clamav".',
+                id="uploads.E040",
+            )
+        )
+    if settings.UPLOADS_CLAMD_SOCKET and settings.UPLOADS_CLAMD_ADDRESS:
+        problems.append(
+            checks.Error(
+                "UPLOADS_CLAMD_SOCKET and UPLOADS_CLAMD_ADDRESS are both set.",
+                hint="Set one: a unix socket path, or host:port.",
+                id="uploads.E041",
+            )
+        )
+    if settings.UPLOADS_CLAMD_ADDRESS and not settings.UPLOADS_CLAMD_ADDRESS.rpartition(":")[2].isdigit():
+        problems.append(
+            checks.Error(
+                f"UPLOADS_CLAMD_ADDRESS is {settings.UPLOADS_CLAMD_ADDRESS!r}.",
+                hint="Write it as host:port, e.g. clamav:3310.",
+                id="uploads.E042",
+            )
+        )
+    if settings.UPLOADS_SCAN_TIMEOUT <= 0:
+        problems.append(checks.Error("UPLOADS_SCAN_TIMEOUT must be positive.", id="uploads.E043"))
+    return problems

@@ -1,0 +1,44 @@
+"""The scanner's settings and their system checks (uploads/processing/scanner.py, checks.py)."""
+
+from pathlib import Path
+
+import pytest
+
+from uploads.processing import checks, scanner
+
+
+def ids(messages):
+    return [m.id for m in messages]
+
+
+def test_an_unknown_scanner_is_refused(settings):
+    settings.UPLOADS_SCANNER = "norton"
+    assert "uploads.E040" in ids(checks.check_scanner(None))
+
+
+def test_a_socket_and_an_address_at_once_are_refused(settings):
+    settings.UPLOADS_CLAMD_SOCKET, settings.UPLOADS_CLAMD_ADDRESS = "/run/clamd.ctl", "clamav:3310"
+    assert "uploads.E041" in ids(checks.check_scanner(None))
+
+
+def test_an_address_without_a_port_is_refused(settings):
+    settings.UPLOADS_CLAMD_ADDRESS = "clamav"
+    assert "uploads.E042" in ids(checks.check_scanner(None))
+
+
+def test_the_defaults_pass(settings):
+    assert checks.check_scanner(None) == []
+
+
+def test_the_address_picks_a_network_socket(settings):
+    settings.UPLOADS_CLAMD_SOCKET, settings.UPLOADS_CLAMD_ADDRESS = "", "clamav.internal:3311"
+    daemon = scanner.daemon()
+    assert (daemon.host, daemon.port) == ("clamav.internal", 3311)
+
+
+def test_an_unreachable_daemon_is_scanner_unavailable(settings, tmp_path):
+    settings.UPLOADS_CLAMD_SOCKET = str(tmp_path / "nobody.sock")
+    sample = Path(tmp_path / "a.txt")
+    sample.write_bytes(b"data")
+    with pytest.raises(scanner.ScannerUnavailable, match="ClamAV could not scan"):
+        scanner.scan_file(sample)
