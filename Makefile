@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run manage test lint fmt bench clean chromium libmagic npm ffmpeg worker beat
+.PHONY: install run manage test lint fmt bench clean chromium libmagic npm ffmpeg clamav worker beat
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -67,8 +67,15 @@ ffmpeg:
 		&& { apt-get update -qq && apt-get install -y -qq ffmpeg >/dev/null; } \
 		|| echo "No ffmpeg: audio and video get no metadata or thumbnail (apt-get install -y ffmpeg)."; }
 
-## test: the whole suite (browser tests need Debian's chromium, installed here when root)
-test: $(STAMP) chromium libmagic npm ffmpeg
+## clamav: Debian's clamav-daemon, for the scanning tests (they start their own clamd with a signature
+## database they write: no freshclam, no network). The package's own service is not needed.
+clamav:
+	@command -v clamd >/dev/null 2>&1 || test -x /usr/sbin/clamd || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& { apt-get update -qq && apt-get install -y -qq --no-install-recommends clamav-daemon >/dev/null; } \
+		|| echo "No clamd: the clamav tests will be skipped (apt-get install -y clamav-daemon)."; }
+
+## test: the whole suite (browser tests need Debian's chromium, the scanning tests clamav-daemon; installed here when root)
+test: $(STAMP) chromium libmagic npm ffmpeg clamav
 	$(PY) -m pytest
 
 ## bench: the benchmarks (not part of `make test`); rewrites BENCHMARKS.md
