@@ -133,3 +133,25 @@ def test_scan_again_requeues_an_upload_whose_scan_errored(s3, stored_upload, set
     assert requeue(upload)
     upload.refresh_from_db()
     assert (upload.processing, upload.scan) == (Processing.QUEUED, Scan.SKIPPED)
+
+
+def test_a_checksum_declared_at_complete_is_checked_too(
+    s3, api, post_to_s3, django_capture_on_commit_callbacks
+):
+    chosen, sent = b"the file the user chose", b"the file altered en rou"
+    started = start(api, chosen)
+    post_to_s3(started["url"], started["fields"], sent, content_type="text/plain")
+    with django_capture_on_commit_callbacks(execute=True):
+        api.post(
+            f"/api/uploads/{started['id']}/complete",
+            {"checksum_sha256": sha256(chosen)},
+            content_type="application/json",
+        )
+    answer = api.get(f"/api/uploads/{started['id']}").json()
+    assert answer["failure_code"] == "checksum_mismatch"
+
+
+def test_complete_without_a_body_still_works(s3, api, post_to_s3, django_capture_on_commit_callbacks):
+    started = start(api, b"abc")
+    post_to_s3(started["url"], started["fields"], b"abc", content_type="text/plain")
+    assert complete(api, started["id"], django_capture_on_commit_callbacks)["status"] == "complete"

@@ -15,6 +15,7 @@ from . import deletion, errors, listing, multipart, services, signing
 from .auth import UserRateThrottle
 from .deadline import STORAGE_RETRY_AFTER
 from .schemas import (
+    CompleteIn,
     DirectUploadOut,
     DownloadUrlOut,
     ErrorOut,
@@ -113,7 +114,18 @@ def create_upload(request, payload: UploadIn):
 )
 def complete_upload(request, upload_id: UUID):
     upload = services.upload_get(upload_id=upload_id, owner=request.auth)
-    return services.upload_complete(upload=upload)
+    return services.upload_complete(upload=upload, checksum_sha256=_declared_checksum(request))
+
+
+def _declared_checksum(request) -> str:
+    """Complete's optional JSON body, `CompleteIn` (older clients send none, which ninja's
+    optional bodies refuse): its `checksum_sha256`, or ""."""
+    if request.content_type != "application/json" or not request.body.strip():
+        return ""
+    try:
+        return CompleteIn.model_validate_json(request.body).checksum_sha256
+    except ValueError as e:
+        raise errors.InvalidChecksum('The body must be JSON: {"checksum_sha256": "<base64>"}.') from e
 
 
 @router.get("", response={200: UploadPageOut, **ERRORS}, summary="List your uploads")

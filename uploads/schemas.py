@@ -51,6 +51,15 @@ class UploadIn(Schema):
     )
 
 
+class CompleteIn(Schema):
+    checksum_sha256: str = Field(
+        "",
+        max_length=64,
+        description="Base64 of the whole file's SHA-256, when it could not be declared at create (a multipart "
+        "upload hashed while it was sent); one declared at create stands.",
+    )
+
+
 class DirectUploadOut(Schema):
     id: UUID
     method: Literal["POST", "PUT", "multipart"] = Field(

@@ -191,16 +191,22 @@ def upload_get(*, upload_id: Any, owner=None) -> Upload:
         raise UploadNotFound(f"No upload with id {upload_id}.") from None
 
 
-def upload_complete(*, upload: Upload) -> Upload:
+def upload_complete(*, upload: Upload, checksum_sha256: str = "") -> Upload:
     """Verify the object with S3 and mark the upload complete; completing twice is harmless.
 
     Size and ETag come from S3, never from the client. An object that breaks the policy is
-    deleted and the upload marked failed.
+    deleted and the upload marked failed. `checksum_sha256`: the whole file's SHA-256, for a
+    client that could declare it only once the file was sent (a multipart upload hashed on the
+    way); one declared at create stands.
     """
     if upload.status == Upload.Status.COMPLETE:
         return upload
     if upload.status != Upload.Status.PENDING:
         raise _settled_error(upload.status, upload.pk)
+    checksum_sha256 = clean_checksum(checksum_sha256)
+    if checksum_sha256 and not upload.declared_sha256:
+        Upload.objects.filter(pk=upload.pk, declared_sha256="").update(declared_sha256=checksum_sha256)
+        upload.declared_sha256 = checksum_sha256
     return upload_settle(upload=upload, inspection=upload_examine(upload=upload))
 
 
