@@ -1,6 +1,8 @@
 """The Content-Security-Policy every page is sent with (Django's SecurityMiddleware sends the rest).
 
-Scripts and styles come from this site only: no inline script, style or eval. The one other
+Scripts and styles come from this site only: no inline script, style or eval. The one
+allowance is 'wasm-unsafe-eval', which lets WebAssembly compile (hash-wasm hashes uploads in a
+Web Worker); it allows no JavaScript eval. The one other
 origin a page talks to is the store's, which browsers reach for uploads (the script's POST or
 PUT, the no-JavaScript form's POST) and thumbnails; it is read from the S3 settings on each
 response, so a changed endpoint (or UPLOADS_PUBLIC_ENDPOINT_URL) needs no second setting.
@@ -28,7 +30,7 @@ def content_security_policy() -> str:
     )
     directives = {
         "default-src": "'self'",
-        "script-src": "'self'",
+        "script-src": "'self' 'wasm-unsafe-eval'",
         "style-src": "'self'",
         # blob: the queue previews a chosen image from the local file, before it is sent.
         "img-src": f"'self' blob: {storage}",

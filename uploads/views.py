@@ -103,6 +103,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "usage": quotas.upload_usage(owner=request.user),
         "filters": filters,
         "max_size": settings.UPLOADS_MAX_FILE_SIZE,
+        "multipart_threshold": settings.UPLOADS_MULTIPART_THRESHOLD,
         "accept": ",".join(t for t in settings.UPLOADS_ALLOWED_CONTENT_TYPES if t != "*/*"),
         "cors_origin_missing": _cors_origin_missing(request) if request.user.is_staff else "",
         # What a pending row waits for, and when cleanup may settle it (cleanup.minimum_age()).

@@ -1,6 +1,7 @@
 // The multipart protocol, for files the server chose to receive in parts (method "multipart"):
 //   1. GET  {apiUrl}/{id}/parts                -> the plan and the parts the store already has (resume)
-//   2. POST {apiUrl}/{id}/parts {part_numbers} -> URLs for up to 100 parts, each signed for its length
+//   2. POST {apiUrl}/{id}/parts {part_numbers, checksums} -> URLs for up to 100 parts, each signed
+//      for its length and, when the page hashed it (ctx.partChecksum), its SHA-256
 //   3. PUT each missing part to its URL, CONCURRENCY at a time; a network error or a 5xx is retried
 //      with backoff, an expired URL (403) is signed again
 // upload-client.js then asks the server to complete it: the server lists the parts itself.
@@ -9,6 +10,7 @@
 
   const CONCURRENCY = 4;
   const BATCH = 100; // part URLs per request, the server's limit
+  const HASHED_BATCH = 16; // with checksums, a batch waits for its parts' digests: keep it short
 
   // Resolve with the parts the store has; reject with the API's refusal (the caller starts afresh).
   async function storedParts(id, { apiUrl, callApi, csrfToken }) {
@@ -21,6 +23,8 @@
   // the store already has. Progress counts the stored parts as sent.
   async function sendParts(plan, file, stored, ctx) {
     const { apiUrl, csrfToken, callApi, apiErrorMessage, UploadError, onProgress, signal, retryDelays } = ctx;
+    const partChecksum = ctx.partChecksum || null;
+    const batchSize = partChecksum ? HASHED_BATCH : BATCH;
     const partRange = (number) => [(number - 1) * plan.part_size, Math.min(file.size, number * plan.part_size)];
     const length = (number) => partRange(number)[1] - partRange(number)[0];
     // A part cut short (a connection broken mid-part that the store kept anyway) is sent again.
@@ -39,32 +43,40 @@
     report();
 
     // URLs are signed a batch at a time, when a worker first needs one of the batch.
-    const urls = new Map();
+    const urls = new Map(); // part number -> {url, headers}
     const batches = new Map(); // first part number of a batch -> its pending request
     async function sign(numbers) {
+      const checksums = {};
+      if (partChecksum) {
+        const digests = await Promise.all(numbers.map((number) => partChecksum(number)));
+        numbers.forEach((number, index) => {
+          if (digests[index]) checksums[String(number)] = digests[index];
+        });
+      }
       const response = await callApi(`${apiUrl}/${plan.id}/parts`, csrfToken, {
         method: "POST",
-        body: JSON.stringify({ part_numbers: numbers }),
+        body: JSON.stringify({ part_numbers: numbers, checksums }),
       }).catch(() => null);
       if (!response) throw new UploadError("The server could not be reached.", "send_failed");
       if (!response.ok) {
         throw new UploadError(await apiErrorMessage(response), response.status >= 500 ? "send_failed" : "store_refused", response.status);
       }
-      for (const part of (await response.json()).parts) urls.set(part.part_number, part.url);
+      for (const part of (await response.json()).parts) urls.set(part.part_number, part);
     }
     function urlFor(number) {
       if (urls.has(number)) return Promise.resolve(urls.get(number));
       const index = missing.indexOf(number);
-      const first = missing[index - (index % BATCH)];
+      const first = missing[index - (index % batchSize)];
       if (!batches.has(first)) {
-        const numbers = missing.slice(index - (index % BATCH), index - (index % BATCH) + BATCH);
+        const numbers = missing.slice(index - (index % batchSize), index - (index % batchSize) + batchSize);
         batches.set(first, sign(numbers).finally(() => batches.delete(first)));
       }
       return batches.get(first).then(() => urls.get(number) || sign([number]).then(() => urls.get(number)));
     }
 
-    // One PUT of one part: resolve on 2xx; reject with {status} (0 for a network error).
-    function put(url, blob, number) {
+    // One PUT of one part, with the headers it was signed with: resolve on 2xx; reject with
+    // {status} (0 for a network error).
+    function put({ url, headers }, blob, number) {
       return new Promise((resolve, reject) => {
         const xhr = new XMLHttpRequest();
         const abort = () => xhr.abort();
@@ -82,6 +94,7 @@
         xhr.addEventListener("error", () => settle(reject, { status: 0 }));
         xhr.addEventListener("abort", () => settle(reject, { status: 0, aborted: true }));
         xhr.open("PUT", url);
+        for (const [name, value] of Object.entries(headers || {})) xhr.setRequestHeader(name, value);
         xhr.send(blob);
       });
     }

@@ -4,6 +4,9 @@
 //   3. POST {apiUrl}/{id}/complete                   -> the server checks the object with S3
 // A file the server chose to receive in parts (method "multipart") goes through multipart.js in
 // step 2, and `resumeId` continues such an upload: only the parts the store lacks are sent.
+// Checksums (hashing.js, in a Web Worker): a file sent whole is hashed before step 1 and its
+// SHA-256 declared there; a multipart upload is hashed while it is sent, each part's SHA-256
+// declared when its URL is signed, the whole file's at complete.
 // The server alone decides what becomes of a record. The client asks it to delete one only when
 // the user cancelled before the file was stored, or when the store refused the file: then no
 // object exists. A complete the server could not answer (5xx, network) is retried, then left
@@ -113,11 +116,12 @@
   }
 
   // Ask the server to check the stored object; retry while it cannot answer (5xx, network).
-  async function complete(id, { apiUrl, csrfToken, onStage, retryDelays }) {
+  async function complete(id, { apiUrl, csrfToken, onStage, retryDelays, checksum = "" }) {
+    const body = checksum ? JSON.stringify({ checksum_sha256: checksum }) : undefined;
     for (let attempt = 0; ; attempt += 1) {
       let response = null;
       try {
-        response = await callApi(`${apiUrl}/${id}/complete`, csrfToken, { method: "POST" });
+        response = await callApi(`${apiUrl}/${id}/complete`, csrfToken, { method: "POST", body });
       } catch (_) { /* network error: as good as a 5xx */ }
       if (response?.ok) return response.json();
       if (response && response.status < 500) {
@@ -147,6 +151,7 @@
       resumeId = null,
       startUrl = null, // where to start it, when not apiUrl (an UploadField's widget: /api/field-uploads)
       startBody = {}, // more of the start's JSON body (the widget's signed field)
+      multipartThreshold = 64 * 1024 * 1024, // files below it are sent whole: hashed before they start
     },
   ) {
     const forget = (id) =>
@@ -164,6 +169,12 @@
         stored = state.parts;
       } catch (_) { /* gone, settled or unreachable: start afresh */ }
     }
+    const hashing = window.UploadHashing;
+    let checksum = "";
+    if (!direct && hashing?.available && file.size < multipartThreshold) {
+      onStage("hashing");
+      checksum = await hashing.sha256(file).catch(() => ""); // no checksum: the server still records one
+    }
     if (!direct) {
       onStage("signing");
       let started;
@@ -171,7 +182,13 @@
         // Not aborted by `signal`: the server might sign it anyway, and then we need its id to delete it.
         started = await callApi(startUrl || apiUrl, csrfToken, {
           method: "POST",
-          body: JSON.stringify({ ...startBody, filename: file.name, content_type: file.type, size: file.size }),
+          body: JSON.stringify({
+            ...startBody,
+            filename: file.name,
+            content_type: file.type,
+            size: file.size,
+            ...(checksum ? { checksum_sha256: checksum } : {}),
+          }),
         });
       } catch (_) {
         throw new UploadError("The server could not be reached.", "not_signed");
@@ -182,10 +199,12 @@
     onStarted(direct);
 
     onStage("sending");
+    const hashed = direct.method === "multipart" ? hashParts(file, direct.part_size) : null;
     try {
       if (direct.method === "multipart") {
         await multipart.sendParts(direct, file, stored, {
           apiUrl, csrfToken, callApi, apiErrorMessage, UploadError, onProgress, signal, retryDelays,
+          partChecksum: hashed?.part,
         });
       } else {
         await sendToStore(direct, file, { onProgress, signal });
@@ -198,7 +217,41 @@
     }
 
     onStage("checking");
-    return complete(direct.id, { apiUrl, csrfToken, onStage, retryDelays });
+    const whole = hashed ? await hashed.whole : "";
+    return complete(direct.id, { apiUrl, csrfToken, onStage, retryDelays, checksum: whole });
+  }
+
+  // Hash a multipart upload's file in the worker while it is sent: `part(number)` resolves with a
+  // part's SHA-256 once hashed ("" if hashing failed), `whole` with the file's. Null without hashing.
+  function hashParts(file, partSize) {
+    const hashing = window.UploadHashing;
+    if (!hashing?.available) return null;
+    const digests = new Map();
+    const waiting = new Map(); // part number -> resolvers
+    let failed = false;
+    const settle = (number, digest) => {
+      for (const resolve of waiting.get(number) || []) resolve(digest);
+      waiting.delete(number);
+    };
+    const whole = hashing
+      .sha256(file, {
+        partSize,
+        onPart(number, digest) {
+          digests.set(number, digest);
+          settle(number, digest);
+        },
+      })
+      .catch(() => {
+        failed = true;
+        for (const number of [...waiting.keys()]) settle(number, "");
+        return "";
+      });
+    const part = (number) => {
+      if (digests.has(number)) return Promise.resolve(digests.get(number));
+      if (failed) return Promise.resolve("");
+      return new Promise((resolve) => waiting.set(number, [...(waiting.get(number) || []), resolve]));
+    };
+    return { part, whole };
   }
 
   window.UploadClient = { uploadFile, UploadError };

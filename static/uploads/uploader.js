@@ -338,6 +338,7 @@
       const done = await UploadClient.uploadFile(file, {
         apiUrl: form.dataset.apiUrl,
         csrfToken: csrfToken(),
+        multipartThreshold: Number(form.dataset.multipartThreshold) || undefined,
         signal: controller.signal,
         retryDelays: retryDelays(),
         resumeId: saved().find((entry) => sameFile(entry, file))?.id,
@@ -351,6 +352,7 @@
           }
         },
         onStage(stage, detail) {
+          if (stage === "hashing") setState(job, "sending", "Preparing…");
           if (stage === "sending") setState(job, "sending", "Sending…");
           if (stage === "resuming") setState(job, "sending", "Resuming…");
           if (stage === "checking") setState(job, "checking", "Checking…");

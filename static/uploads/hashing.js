@@ -1,0 +1,60 @@
+// SHA-256 of the files being uploaded, computed in a Web Worker (hash-worker.js, hash-wasm), so
+// the page can declare each file's checksum (and each part's) and the store or the server can
+// refuse bytes altered on the way. Loaded by a <script> whose data-worker and data-lib name the
+// worker and hash-wasm (static URLs, which change with every release).
+//   UploadHashing.sha256(file, {partSize, onPart}) -> Promise<base64 digest of the whole file>
+// If hashing can't run (no Worker or WebAssembly, a blocked script), the promise rejects: the
+// caller uploads without declaring a checksum, and the worker on the server still records one.
+(function () {
+  "use strict";
+
+  const script = document.currentScript;
+  const workerUrl = script?.dataset.worker;
+  const libUrl = script?.dataset.lib;
+  const available = Boolean(workerUrl && libUrl && window.Worker && window.WebAssembly);
+  const jobs = new Map();
+  let worker = null;
+  let nextId = 0;
+
+  function failAll(message) {
+    for (const job of jobs.values()) job.reject(new Error(message));
+    jobs.clear();
+    worker = null;
+  }
+
+  function ensureWorker() {
+    if (worker) return worker;
+    worker = new Worker(workerUrl);
+    worker.postMessage({ type: "init", lib: libUrl });
+    worker.addEventListener("message", (event) => {
+      const { id, type } = event.data;
+      const job = jobs.get(id);
+      if (!job) return;
+      if (type === "part") {
+        job.onPart(event.data.number, event.data.digest);
+      } else if (type === "done") {
+        jobs.delete(id);
+        job.resolve(event.data.digest);
+      } else if (type === "error") {
+        jobs.delete(id);
+        job.reject(new Error(event.data.message));
+      }
+    });
+    worker.addEventListener("error", (event) => {
+      event.preventDefault(); // reported to the uploads instead, which go on without a checksum
+      failAll("The file could not be hashed.");
+    });
+    return worker;
+  }
+
+  function sha256(file, { partSize = 0, onPart = () => {} } = {}) {
+    if (!available) return Promise.reject(new Error("Hashing is not available here."));
+    return new Promise((resolve, reject) => {
+      nextId += 1;
+      jobs.set(nextId, { resolve, reject, onPart });
+      ensureWorker().postMessage({ type: "hash", id: nextId, file, partSize });
+    });
+  }
+
+  window.UploadHashing = { sha256, available };
+})();
