@@ -264,11 +264,11 @@ def refuse_then(original, refusals: int):
     """A stand-in for services.upload_complete that answers 503 the first `refusals` times."""
     calls = []
 
-    def complete(*, upload):
+    def complete(*, upload, **declared):
         calls.append(upload.pk)
         if len(calls) <= refusals:
             raise StorageUnavailable("Storage could not be reached to check the file.")
-        return original(upload=upload)
+        return original(upload=upload, **declared)
 
     return complete
 
@@ -324,7 +324,7 @@ def test_a_file_the_server_refuses_on_complete_shows_why_and_stays_failed(
     path.write_text("not what was signed")
     sign_in(page, site, user)
 
-    def refuse(*, upload):
+    def refuse(*, upload, **declared):
         services.upload_fail(upload=upload)  # what upload_complete does with an invalid object
         raise ObjectTypeMismatch("The stored file is image/png, not text/plain.")
 
