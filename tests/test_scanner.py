@@ -13,17 +13,17 @@ def ids(messages):
 
 def test_an_unknown_scanner_is_refused(settings):
     settings.UPLOADS_SCANNER = "norton"
-    assert "uploads.E040" in ids(checks.check_scanner(None))
+    assert "uploads.E041" in ids(checks.check_scanner(None))
 
 
 def test_a_socket_and_an_address_at_once_are_refused(settings):
     settings.UPLOADS_CLAMD_SOCKET, settings.UPLOADS_CLAMD_ADDRESS = "/run/clamd.ctl", "clamav:3310"
-    assert "uploads.E041" in ids(checks.check_scanner(None))
+    assert "uploads.E042" in ids(checks.check_scanner(None))
 
 
 def test_an_address_without_a_port_is_refused(settings):
     settings.UPLOADS_CLAMD_ADDRESS = "clamav"
-    assert "uploads.E042" in ids(checks.check_scanner(None))
+    assert "uploads.E043" in ids(checks.check_scanner(None))
 
 
 def test_the_defaults_pass(settings):

@@ -306,12 +306,8 @@ class S3Client(MultipartOperations, BucketOperations, TransferOperations):
         content_disposition: str = "",
         checksum_sha256: str = "",
     ) -> PresignedUpload:
-        """Sign a PUT for stores without POST policies; the signature pins every header sent.
-
-        SigV4 signs Content-Type, Content-Length (the exact size, when known), the disposition,
-        the ACL and `If-None-Match: *`, so the store refuses another type or size, and a store
-        with conditional writes refuses to replace an existing object.
-        """
+        """Sign a PUT for stores without POST policies. SigV4 pins every header sent: the type, exact
+        size, disposition, ACL, a declared SHA-256 and `If-None-Match: *` (a store refuses the rest)."""
         headers = {"Content-Type": content_type, "If-None-Match": "*"}
         params: dict[str, Any] = {"ContentType": content_type, "IfNoneMatch": "*"}
         if size is not None:

@@ -28,7 +28,7 @@ def check_scanner(app_configs, **kwargs) -> list[checks.CheckMessage]:
             checks.Error(
                 f"UPLOADS_SCANNER is {settings.UPLOADS_SCANNER!r}.",
                 hint='Set it to "none" or "clamav".',
-                id="uploads.E040",
+                id="uploads.E041",
             )
         )
     if settings.UPLOADS_CLAMD_SOCKET and settings.UPLOADS_CLAMD_ADDRESS:
@@ -36,7 +36,7 @@ def check_scanner(app_configs, **kwargs) -> list[checks.CheckMessage]:
             checks.Error(
                 "UPLOADS_CLAMD_SOCKET and UPLOADS_CLAMD_ADDRESS are both set.",
                 hint="Set one: a unix socket path, or host:port.",
-                id="uploads.E041",
+                id="uploads.E042",
             )
         )
     if settings.UPLOADS_CLAMD_ADDRESS and not settings.UPLOADS_CLAMD_ADDRESS.rpartition(":")[2].isdigit():
@@ -44,9 +44,9 @@ def check_scanner(app_configs, **kwargs) -> list[checks.CheckMessage]:
             checks.Error(
                 f"UPLOADS_CLAMD_ADDRESS is {settings.UPLOADS_CLAMD_ADDRESS!r}.",
                 hint="Write it as host:port, e.g. clamav:3310.",
-                id="uploads.E042",
+                id="uploads.E043",
             )
         )
     if settings.UPLOADS_SCAN_TIMEOUT <= 0:
-        problems.append(checks.Error("UPLOADS_SCAN_TIMEOUT must be positive.", id="uploads.E043"))
+        problems.append(checks.Error("UPLOADS_SCAN_TIMEOUT must be positive.", id="uploads.E044"))
     return problems
