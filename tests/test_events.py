@@ -36,7 +36,8 @@ def test_complete_sends_upload_completed_after_commit(
     with django_capture_on_commit_callbacks(execute=True):
         services.upload_complete(upload=upload)
 
-    assert received == [("upload.completed", upload.pk, {})]
+    # Then the (eager) worker's turn: every upload is processed, if only to hash and scan it.
+    assert received == [("upload.completed", upload.pk, {}), ("upload.processed", upload.pk, {})]
 
 
 def test_processing_sends_upload_processed(s3, stored_upload, received, django_capture_on_commit_callbacks):

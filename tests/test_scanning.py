@@ -192,3 +192,18 @@ def test_the_page_shows_an_infected_upload_failed_with_the_signature(
     page = client.get(reverse("uploads:index")).content.decode()
     assert f"The file contains malware ({SIGNATURE}" in page
     assert reverse("uploads:download", args=[infected.pk]) not in page
+
+
+def test_the_page_says_a_file_is_not_scanned_yet_after_a_scanner_error(
+    s3, client, user, stored_upload, clamd_scanner
+):
+    stored = stored_upload(b"notes", filename="notes.txt", content_type="text/plain")
+    Upload.objects.filter(pk=stored.pk).update(
+        scan=Scan.ERROR, processing=Processing.FAILED, processing_error="ClamAV could not scan the file"
+    )
+    client.force_login(user)
+
+    page = client.get(reverse("uploads:index")).content.decode()
+
+    assert "Not scanned yet: ClamAV could not scan the file" in page
+    assert reverse("uploads:download", args=[stored.pk]) not in page

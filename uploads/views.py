@@ -25,7 +25,7 @@ from .deadline import STORAGE_RETRY_AFTER
 from .errors import ScanPending, StorageUnavailable, UploadError, UploadNotFound
 from .forms import BulkDeleteForm, ListQueryForm, ShareForm
 from .processing.results import metadata_summary, thumbnail_out
-from .processing.trust import is_servable
+from .processing.trust import is_servable, scan_shown
 from .s3 import S3Client
 from .validation import serves_inline
 
@@ -67,6 +67,7 @@ def _page(request: HttpRequest, filters: ListQueryForm) -> dict:
         upload.metadata_text = metadata_summary(upload.metadata or {})
         upload.preview_kind = _preview_kind(upload)
         upload.servable = is_servable(upload)
+        upload.scan_shown = scan_shown(upload)
         upload.family = listing.type_family(upload.content_type)
         upload.extension = PurePosixPath(upload.original_filename).suffix[1:5].upper()
         upload.waiting = upload.status == upload.Status.PENDING and upload.expires_at > now

@@ -13,7 +13,7 @@ import logging
 from pathlib import Path
 
 from ..errors import Infected, ScanPending
-from ..models import Scan, Upload
+from ..models import Processing, Scan, Upload
 from . import scanner
 from .errors import UploadRefused
 
@@ -78,6 +78,16 @@ def is_servable(upload: Upload) -> bool:
     except (Infected, ScanPending):
         return False
     return upload.status == Upload.Status.COMPLETE
+
+
+def scan_shown(upload: Upload) -> str:
+    """What the page says of the scan: "scanning" (the worker's turn is coming), "unscanned" (the
+    scanner gave no verdict, or processing stopped first: staff's "Scan again"), or ""."""
+    if not scanner.enabled() or upload.status != Upload.Status.COMPLETE or upload.scan == Scan.CLEAN:
+        return ""
+    if upload.scan == Scan.PENDING and upload.processing in (Processing.QUEUED, Processing.RUNNING):
+        return "scanning"
+    return "unscanned" if upload.scan in (Scan.PENDING, Scan.ERROR) else ""
 
 
 def require_servable(upload: Upload) -> None:
