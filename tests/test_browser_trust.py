@@ -124,7 +124,7 @@ def test_a_multipart_upload_declares_each_parts_sha256_and_the_whole_files(
     settings.UPLOADS_MULTIPART_THRESHOLD = 5 * MIB
     settings.UPLOADS_MULTIPART_PART_SIZE = 5 * MIB
     settings.UPLOADS_MAX_FILE_SIZE = 100 * MIB
-    body = os.urandom(11 * MIB)  # parts of 5, 5 and 1 MiB
+    body = os.urandom(26 * MIB)  # five parts of 5 MiB and one of 1: a first batch of 4 URLs, then the rest
     path = tmp_path / "big.bin"
     path.write_bytes(body)
     declared: dict = {}
@@ -140,7 +140,7 @@ def test_a_multipart_upload_declares_each_parts_sha256_and_the_whole_files(
     row = upload_in_page(page, live_server, user, path)
 
     sync_api.expect(row).to_contain_text("Processing…", timeout=30_000)
-    parts = [body[: 5 * MIB], body[5 * MIB : 10 * MIB], body[10 * MIB :]]
+    parts = [body[n * 5 * MIB : (n + 1) * 5 * MIB] for n in range(6)]
     assert declared == {str(n + 1): sha256(part) for n, part in enumerate(parts)}
     assert Upload.objects.get().declared_sha256 == sha256(body)
     assert own_errors(page) == [], page.errors

@@ -42,3 +42,21 @@ def test_an_unreachable_daemon_is_scanner_unavailable(settings, tmp_path):
     sample.write_bytes(b"data")
     with pytest.raises(scanner.ScannerUnavailable, match="ClamAV could not scan"):
         scanner.scan_file(sample)
+
+
+def test_the_clamav_tier_skips_without_clamd_and_says_why(monkeypatch):
+    from tests import clamav
+
+    monkeypatch.setattr(clamav, "CLAMD", "/nonexistent/clamd")
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="clamav-daemon"):
+        clamav.require_clamd()
+
+
+def test_the_clamav_tier_fails_without_clamd_in_ci(monkeypatch):
+    from tests import clamav
+
+    monkeypatch.setattr(clamav, "CLAMD", "/nonexistent/clamd")
+    monkeypatch.setenv("CI", "1")
+    with pytest.raises(pytest.fail.Exception, match="clamav-daemon"):
+        clamav.require_clamd()

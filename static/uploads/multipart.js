@@ -10,7 +10,10 @@
 
   const CONCURRENCY = 4;
   const BATCH = 100; // part URLs per request, the server's limit
-  const HASHED_BATCH = 16; // with checksums, a batch waits for its parts' digests: keep it short
+  // With checksums a batch waits for its parts' digests: the first batch is one round of
+  // CONCURRENCY parts (the transfer starts as soon as they are hashed), the next ones 16 parts,
+  // few enough requests to stay far under the /parts rate limit.
+  const HASHED_BATCH = 16;
 
   // Resolve with the parts the store has; reject with the API's refusal (the caller starts afresh).
   async function storedParts(id, { apiUrl, callApi, csrfToken }) {
@@ -24,7 +27,12 @@
   async function sendParts(plan, file, stored, ctx) {
     const { apiUrl, csrfToken, callApi, apiErrorMessage, UploadError, onProgress, signal, retryDelays } = ctx;
     const partChecksum = ctx.partChecksum || null;
-    const batchSize = partChecksum ? HASHED_BATCH : BATCH;
+    // Where the batch of the index-th missing part starts, and its length.
+    const batchOf = (index) => {
+      if (!partChecksum) return [index - (index % BATCH), BATCH];
+      if (index < CONCURRENCY) return [0, CONCURRENCY];
+      return [index - ((index - CONCURRENCY) % HASHED_BATCH), HASHED_BATCH];
+    };
     const partRange = (number) => [(number - 1) * plan.part_size, Math.min(file.size, number * plan.part_size)];
     const length = (number) => partRange(number)[1] - partRange(number)[0];
     // A part cut short (a connection broken mid-part that the store kept anyway) is sent again.
@@ -66,9 +74,10 @@
     function urlFor(number) {
       if (urls.has(number)) return Promise.resolve(urls.get(number));
       const index = missing.indexOf(number);
-      const first = missing[index - (index % batchSize)];
+      const [start, length] = batchOf(index);
+      const first = missing[start];
       if (!batches.has(first)) {
-        const numbers = missing.slice(index - (index % batchSize), index - (index % batchSize) + batchSize);
+        const numbers = missing.slice(start, start + length);
         batches.set(first, sign(numbers).finally(() => batches.delete(first)));
       }
       return batches.get(first).then(() => urls.get(number) || sign([number]).then(() => urls.get(number)));
