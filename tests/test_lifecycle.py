@@ -121,3 +121,25 @@ def test_an_upload_whose_policy_is_dead_leaves_no_tombstone(upload_factory, sett
     lifecycle.transition(upload, lifecycle.FAILED, failure_code="object_missing")
 
     assert not PolicyTombstone.objects.exists()
+
+
+def test_every_change_of_a_users_uploads_bumps_their_list_version(user, upload_factory):
+    from uploads import quotas
+
+    upload = upload_factory(owner=user)
+    versions = [quotas.list_version(user.pk)]
+    lifecycle.create(
+        owner=user,
+        file="uploads/x/a.txt",
+        original_filename="a.txt",
+        content_type="text/plain",
+        max_size=10,
+        expires_at=upload.expires_at,
+    )
+    versions.append(quotas.list_version(user.pk))
+    lifecycle.transition(upload, lifecycle.DELETING)
+    versions.append(quotas.list_version(user.pk))
+    lifecycle.forget([upload.pk])
+    versions.append(quotas.list_version(user.pk))
+
+    assert versions == sorted(set(versions))

@@ -257,7 +257,7 @@ def test_the_list_query_count_does_not_grow_with_rows(
     for _ in range(rows):
         upload_factory(owner=user, content_type="image/png", status=Upload.Status.COMPLETE)
 
-    # session, user, one page of rows, the version aggregate
+    # session, user, one page of rows, the list version (one row)
     with django_assert_max_num_queries(4):
         browser.get(reverse("uploads:index"), headers=HTMX)
 
@@ -621,3 +621,14 @@ def test_preview_refuses_a_type_not_safe_inline(s3, browser, user, upload_factor
     upload = upload_factory(owner=user, filename="x.svg", content_type="image/svg+xml", status="complete")
 
     assert browser.get(reverse("uploads:preview", args=[upload.pk])).status_code == 404
+
+
+def test_the_poll_reads_one_row_however_many_uploads(
+    browser, user, upload_factory, django_assert_num_queries
+):
+    for _ in range(3):
+        upload_factory(owner=user)
+
+    # session, user, the usage row's version
+    with django_assert_num_queries(3):
+        browser.get(reverse("uploads:changes"), {"version": "0"}, headers=HTMX)

@@ -112,7 +112,13 @@ def transition_many(upload_ids: Iterable, to: str, from_: Iterable[str] = (), **
 
 def forget(upload_ids: Iterable) -> int:
     """Delete the records of deleted uploads whose objects are gone (only rows still `deleting`)."""
-    return Upload.objects.filter(pk__in=list(upload_ids), status=DELETING).delete()[0]
+    gone = Upload.objects.filter(pk__in=list(upload_ids), status=DELETING)
+    with transaction.atomic():
+        owners = set(gone.values_list("owner_id", flat=True))
+        deleted = gone.delete()[0]
+        if deleted:
+            quotas.touch(owners)
+    return deleted
 
 
 def _share(status: str, row) -> dict[str, int]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, F, Max, Q
+from django.db.models import F, Q
 
+from . import quotas
 from .errors import InvalidPage
 from .models import Upload
 
@@ -55,15 +56,16 @@ TYPE_FAMILIES: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
 }
 OTHER_FAMILY = "other"
-# The list's sort orders; the second key keeps pages stable when the first ties.
+# The list's sort orders; the id keeps pages stable when the first key ties, and makes every
+# order total, as keyset pagination needs (uploads/cursors.py). Each has an index (models.py).
 # Uploads without a size yet (pending) sort last either way.
 LIST_ORDERINGS: dict[str, tuple[Any, ...]] = {
-    "-created": ("-created_at", "-pk"),
-    "created": ("created_at", "pk"),
-    "name": ("original_filename", "-created_at"),
-    "-name": ("-original_filename", "-created_at"),
-    "-size": (F("size").desc(nulls_last=True), "-created_at"),
-    "size": (F("size").asc(nulls_last=True), "-created_at"),
+    "-created": ("-created_at", "-id"),
+    "created": ("created_at", "id"),
+    "name": ("original_filename", "id"),
+    "-name": ("-original_filename", "-id"),
+    "-size": (F("size").desc(nulls_last=True), "-id"),
+    "size": (F("size").asc(nulls_last=True), "id"),
 }
 
 
@@ -113,22 +115,9 @@ def upload_list(
 def upload_list_version(*, owner) -> str:
     """A short fingerprint of `owner`'s list that changes when a row appears, changes or goes.
 
-    The page polls it (one aggregate query) and reloads the list only when it changed.
+    The page polls it and reloads the list only when it changed. It is the version on the user's
+    usage row, bumped in the transaction of each insert, status change and delete
+    (`uploads.lifecycle`) and when processing ends (the page then shows the thumbnail): one row
+    read, however many uploads the user has.
     """
-    summary = Upload.objects.owned_by(owner).aggregate(
-        count=Count("id"),
-        pending=Count("id", filter=Q(status=Upload.Status.PENDING)),
-        failed=Count("id", filter=Q(status=Upload.Status.FAILED)),
-        # A row whose processing ends changes too: the page then shows its thumbnail.
-        processing=Count(
-            "id", filter=Q(processing__in=[Upload.Processing.QUEUED, Upload.Processing.RUNNING])
-        ),
-        created=Max("created_at"),
-        completed=Max("completed_at"),
-    )
-    created = summary["created"].timestamp() if summary["created"] else 0
-    completed = summary["completed"].timestamp() if summary["completed"] else 0
-    return (
-        f"{summary['count']}-{summary['pending']}-{summary['failed']}-{summary['processing']}"
-        f"-{created:.6f}-{completed:.6f}"
-    )
+    return str(quotas.list_version(owner.pk))

@@ -136,15 +136,24 @@ class Upload(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [
-            # The upload list: WHERE owner_id = ? [AND status = ?] ORDER BY created_at DESC.
-            models.Index(fields=["owner", "-created_at"], name="upload_owner_created_idx"),
-            # The quota check at every presign (UploadQuerySet.usage): WHERE owner_id = ? with sums
-            # over status, size, expected_size and max_size, read from the index alone.
+            # The upload list and the API, in each order they offer (listing.LIST_ORDERINGS), read
+            # in index order a page at a time: WHERE owner_id = ? ORDER BY <key>, id.
+            models.Index(fields=["owner", "-created_at", "-id"], name="upload_owner_created_idx"),
+            models.Index(fields=["owner", "original_filename", "id"], name="upload_owner_name_idx"),
+            models.Index(fields=["owner", "size", "id"], name="upload_owner_size_idx"),
+            # ... filtered by status (the API's ?status=).
+            models.Index(fields=["owner", "status", "-created_at", "-id"], name="upload_owner_status_idx"),
+            # Rebuilding a usage row (quotas.recount_usage): sums read from the index alone.
             models.Index(
                 fields=["owner", "status", "size", "expected_size", "max_size"], name="upload_owner_usage_idx"
             ),
-            # Cleanup: WHERE status = 'pending' AND created_at < ?.
-            models.Index(fields=["status", "created_at"], name="upload_status_created_idx"),
+            # Cleanup: WHERE status = 'pending' AND created_at < ?; the admin's status filter.
+            models.Index(fields=["status", "created_at", "id"], name="upload_status_created_idx"),
+            # The admin's changelist over every user: ORDER BY created_at DESC, id DESC.
+            models.Index(fields=["-created_at", "-id"], name="upload_created_idx"),
+            # PostgreSQL only (migration 0009): (owner, size DESC NULLS LAST, id DESC) for the
+            # largest-first sort, a trigram GIN on UPPER(original_filename) for name search, and
+            # (file COLLATE "C") of complete uploads for cleanup --verify.
             # requeue_stalled: WHERE processing IN ('queued', 'running') AND processing_queued_at < ?.
             models.Index(fields=["processing", "processing_queued_at"], name="upload_processing_idx"),
         ]
@@ -202,6 +211,9 @@ class Usage(models.Model):
     bytes_reserved = models.BigIntegerField(default=0, help_text="The bounds of pending uploads' policies.")
     bytes_stored = models.BigIntegerField(default=0, help_text="Sizes of complete uploads.")
     pending = models.IntegerField(default=0, help_text="Pending uploads.")
+    # Bumped in the transaction of every insert, status change and delete of the user's uploads:
+    # the page polls this one row, not an aggregate over the rows.
+    list_version = models.BigIntegerField(default=0, help_text="Changes whenever the user's list does.")
 
     def __str__(self) -> str:
         return f"usage of user {self.user_id}"

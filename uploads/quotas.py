@@ -75,15 +75,29 @@ def share(status: str, *, reserved: int, size: int | None) -> dict[str, int]:
 
 
 def settle(owner_id, *, before: dict[str, int], after: dict[str, int]) -> None:
-    """Move a record's share of the usage row from `before` to `after` (see `share`)."""
+    """Move a record's share of the usage row from `before` to `after` (see `share`); the list changed."""
     delta = {name: after[name] - before[name] for name in before}
-    if owner_id is not None and any(delta.values()):
-        _add(owner_id, **delta)
+    if owner_id is not None:
+        _add(owner_id, **delta, list_version=1)
+
+
+def touch(owner_ids) -> None:
+    """Say that these users' lists changed (rows deleted, or a field the list shows rewritten)."""
+    for owner_id in sorted({owner_id for owner_id in owner_ids if owner_id is not None}):
+        _add(owner_id, list_version=1)
+
+
+def list_version(owner_id) -> int:
+    """The user's list version: one row, whatever the number of uploads."""
+    return Usage.objects.filter(user_id=owner_id).values_list("list_version", flat=True).first() or 0
 
 
 def recount_usage(owner_id) -> Usage:
     """Rebuild a user's usage row from their records (the migration's backfill, and a repair)."""
     row, _ = Usage.objects.update_or_create(user_id=owner_id, defaults=_counted(owner_id))
+    # Records were written by hand: whatever the page shows of them may have changed.
+    Usage.objects.filter(user_id=owner_id).update(list_version=F("list_version") + 1)
+    row.refresh_from_db(fields=["list_version"])
     return row
 
 
@@ -108,3 +122,4 @@ def _add(owner_id, **delta: int) -> None:
     changes = {name: Greatest(F(name) + Value(amount), Value(0)) for name, amount in delta.items() if amount}
     if changes and not Usage.objects.filter(user_id=owner_id).update(**changes):
         recount_usage(owner_id)  # the first change for a user with no row yet: count from the records
+        # (which bumps the list version)

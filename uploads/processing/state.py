@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from .. import lifecycle
+from .. import lifecycle, quotas
 from ..events import emit, upload_completed, upload_failed, upload_processed
 from ..models import Processing, Scan, Upload
 from ..s3 import S3Client
@@ -82,6 +82,7 @@ def finish(
             return False
         for name, value in fields.items():
             setattr(upload, name, value)
+        quotas.touch([upload.owner_id])  # the page's poll: the thumbnail is there
         emit(upload_processed, upload)
     return True
 
@@ -93,6 +94,7 @@ def fail(upload: Upload, reason: str) -> bool:
         if not _running(upload).update(**fields):
             return False
         upload.processing, upload.processing_error = fields["processing"], fields["processing_error"]
+        quotas.touch([upload.owner_id])
         emit(upload_failed, upload, reason=upload.processing_error)
     return True
 
@@ -161,6 +163,7 @@ def requeue(upload: Upload) -> bool:
         fields["scan"] = scan_at_complete()
     if not Upload.objects.filter(pk=upload.pk, status=Upload.Status.COMPLETE).update(**fields):
         return False
+    quotas.touch([upload.owner_id])
     transaction.on_commit(lambda: enqueue(upload.pk))
     return True
 
