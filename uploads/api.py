@@ -11,7 +11,7 @@ from uuid import UUID
 from django.http import HttpRequest, JsonResponse
 from ninja import Query, Router, Status
 
-from . import deletion, errors, listing, multipart, services, signing
+from . import cursors, deletion, errors, listing, multipart, services, signing
 from .auth import UserRateThrottle
 from .deadline import STORAGE_RETRY_AFTER
 from .schemas import (
@@ -38,6 +38,7 @@ ERROR_STATUS: dict[type[errors.UploadError], int] = {
     errors.QuotaExceeded: 413,
     errors.TooManyPending: 429,
     errors.InvalidPage: 422,
+    errors.InvalidCursor: 422,
     errors.ContentTypeNotAllowed: 415,
     errors.InvalidFilename: 422,
     errors.InvalidContentType: 422,
@@ -130,11 +131,18 @@ def _declared_checksum(request) -> str:
 
 @router.get("", response={200: UploadPageOut, **ERRORS}, summary="List your uploads")
 def list_uploads(request, filters: Query[ListFilters]):
-    start = listing.upload_page_start(filters.page, filters.page_size)
-    uploads = listing.upload_list(owner=request.auth, status=filters.status)
+    """A page of your uploads; `next` is the cursor of the following one (null on the last)."""
+    uploads = listing.upload_list(owner=request.auth, status=filters.status, sort=filters.sort)
+    if filters.page > 1 and not filters.cursor:  # the older OFFSET pages, still answered
+        start = listing.upload_page_start(filters.page, filters.page_size)
+        page = cursors.offset_page(uploads, sort=filters.sort, start=start, size=filters.page_size)
+    else:
+        page = cursors.keyset_page(uploads, sort=filters.sort, cursor=filters.cursor, size=filters.page_size)
     return {
-        "items": list(uploads[start : start + filters.page_size]),
-        "count": uploads.count(),
+        "items": page.items,
+        "next": page.next,
+        # Counting reads every matching row: only when asked.
+        "count": uploads.count() if filters.count else None,
         "page": filters.page,
         "page_size": filters.page_size,
     }

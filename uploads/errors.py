@@ -54,6 +54,11 @@ class InvalidPage(UploadError):
     default_message = "No such page."
 
 
+class InvalidCursor(UploadError):
+    code = "invalid_cursor"
+    default_message = "This cursor is not valid for this list."
+
+
 class ContentTypeNotAllowed(UploadError):
     code = "content_type_not_allowed"
     default_message = "This type of file is not accepted."

@@ -27,7 +27,7 @@ STATUS_CHOICES = [("", "Any status"), *Upload.Status.choices]
 
 
 class ListQueryForm(forms.Form):
-    """The list's search, filters and sort, from the query string (`?q=&type=&status=&sort=&page=`)."""
+    """The list's search, filters and sort, from the query string (`?q=&type=&status=&sort=&cursor=`)."""
 
     q = forms.CharField(
         required=False, max_length=100, strip=True, label="Search by name", widget=forms.SearchInput
@@ -39,6 +39,8 @@ class ListQueryForm(forms.Form):
     page = forms.IntegerField(
         required=False, min_value=1, max_value=listing.MAX_PAGE, widget=forms.HiddenInput
     )
+    # Where "Load more" continues (uploads/cursors.py); `page` still answers older links.
+    cursor = forms.CharField(required=False, max_length=500, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, label_suffix="", **kwargs)
@@ -56,10 +58,11 @@ class ListQueryForm(forms.Form):
             "status": data.get("status") or "",
             "sort": data.get("sort") or SORT_CHOICES[0][0],
             "page": data.get("page") or 1,
+            "cursor": data.get("cursor") or "",
         }
 
     def query_string(self, **changes) -> str:
-        """The filters as a query string for links (`page` left out unless given in `changes`)."""
+        """The filters as a query string for links (`cursor` left out unless given in `changes`)."""
         query = self.query()
         params = {"q": query["search"], "type": query["family"], "status": query["status"]}
         if query["sort"] != SORT_CHOICES[0][0]:

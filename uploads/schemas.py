@@ -131,14 +131,21 @@ class UploadOut(Schema):
 
 class UploadPageOut(Schema):
     items: list[UploadOut]
-    count: int
+    next: str | None = Field(None, description="Pass as ?cursor= for the following page; null on the last.")
+    count: int | None = Field(None, description="How many uploads match; only with ?count=true.")
     page: int
     page_size: int
 
 
+SortName = Literal["-created", "created", "name", "-name", "-size", "size"]
+
+
 class ListFilters(Schema):
     status: StatusName | None = None
-    page: int = Field(1, ge=1, le=MAX_PAGE)
+    sort: SortName = Field("-created", description="Newest first by default; `-` is descending.")
+    cursor: str | None = Field(None, description="The `next` of the previous page.")
+    count: bool = Field(False, description="Also count the matching uploads (reads them all).")
+    page: int = Field(1, ge=1, le=MAX_PAGE, description="Deprecated: OFFSET pages; use `cursor`.")
     page_size: int = Field(25, ge=1, le=MAX_PAGE_SIZE)
 
 

@@ -19,10 +19,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import reswap, retarget, trigger_client_event
 
-from . import deletion, form_uploads, listing, quotas, services, sharing
+from . import cursors, deletion, form_uploads, listing, quotas, services, sharing
 from .auth import UserRateThrottle
 from .deadline import STORAGE_RETRY_AFTER
-from .errors import ScanPending, StorageUnavailable, UploadError, UploadNotFound
+from .errors import InvalidCursor, ScanPending, StorageUnavailable, UploadError, UploadNotFound
 from .forms import BulkDeleteForm, ListQueryForm, ShareForm
 from .processing.results import metadata_summary, thumbnail_out
 from .processing.trust import is_servable, scan_shown
@@ -52,11 +52,17 @@ def _preview_kind(upload) -> str:
 def _page(request: HttpRequest, filters: ListQueryForm) -> dict:
     """One page of the user's uploads with a download link and, for images, a thumbnail."""
     query = filters.query()
-    page = query.pop("page")
-    start = (page - 1) * PAGE_SIZE
-    # One row more than shown tells whether a next page exists, without a COUNT query.
-    rows = list(listing.upload_list(owner=request.user, **query)[start : start + PAGE_SIZE + 1])
-    uploads = rows[:PAGE_SIZE]
+    page, cursor = query.pop("page"), query.pop("cursor")
+    rows = listing.upload_list(owner=request.user, **query)
+    if page > 1 and not cursor:  # an older ?page=N link
+        start = (page - 1) * PAGE_SIZE
+        chunk = cursors.offset_page(rows, sort=query["sort"], start=start, size=PAGE_SIZE)
+    else:
+        try:
+            chunk = cursors.keyset_page(rows, sort=query["sort"], cursor=cursor, size=PAGE_SIZE)
+        except InvalidCursor:  # a hand-edited link still shows a list: the first page
+            cursor, chunk = "", cursors.keyset_page(rows, sort=query["sort"], cursor=None, size=PAGE_SIZE)
+    uploads = chunk.items
     now = timezone.now()
     client = S3Client()
     for upload in uploads:
@@ -74,8 +80,8 @@ def _page(request: HttpRequest, filters: ListQueryForm) -> dict:
     filtered = any(query[name] for name in ("search", "family", "status"))
     return {
         "uploads": uploads,
-        "page": page,
-        "next_url": _index_url(filters.query_string(page=page + 1)) if len(rows) > PAGE_SIZE else "",
+        "appending": bool(cursor) or page > 1,
+        "next_url": _index_url(filters.query_string(cursor=chunk.next)) if chunk.next else "",
         "list_url": _index_url(filters.query_string()),
         "filtered": filtered,
         "version": listing.upload_list_version(owner=request.user),
@@ -93,12 +99,12 @@ def _cors_origin_missing(request: HttpRequest) -> str:
 @require_GET
 @vary_on_headers("HX-Request")  # one URL, two bodies: caches must not hand the partial to a page load
 def index(request: HttpRequest) -> HttpResponse:
-    """The page; to htmx only the list (a refresh) or, with ?page=N, the next rows to append."""
-    # ?page=N is also where "Load more" leads without JavaScript: the full page shows that page.
+    """The page; to htmx only the list (a refresh) or, with ?cursor=, the next rows to append."""
+    # ?cursor= is also where "Load more" leads without JavaScript: the full page shows that page.
     filters = _list_query(request)
     context = _page(request, filters)
     if request.htmx:
-        partial = "upload_rows.html" if context["page"] > 1 else "upload_list.html"
+        partial = "upload_rows.html" if context["appending"] else "upload_list.html"
         return render(request, f"uploads/partials/{partial}", context)
     context |= {
         "usage": quotas.upload_usage(owner=request.user),
