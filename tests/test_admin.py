@@ -1,8 +1,11 @@
 """The Upload admin: filters, search, thumbnails, and deletes and checks that go through the services."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from uploads import admin_changelist
 from uploads.models import Upload
 
 CHANGELIST = "admin:uploads_upload_changelist"
@@ -22,7 +25,7 @@ def test_it_filters_by_status_type_owner_and_date(s3, admin, user, upload_factor
 
     assert "cat.png" in html
     assert "notes.pdf" not in html
-    for filter_name in ("By status", "By type", "By owner", "By created at"):
+    for filter_name in ("By status", "By type", "By owner", "By created at"):  # owner: a text box
         assert filter_name in html
 
 
@@ -92,3 +95,50 @@ def test_checking_with_s3_fails_a_complete_upload_whose_file_is_gone(s3, admin, 
     assert Upload.objects.get(pk=gone.pk).status == Upload.Status.FAILED
     assert Upload.objects.get(pk=intact.pk).status == Upload.Status.COMPLETE
     assert "1 gone, 1 intact" in response.content.decode()
+
+
+def test_the_owner_filter_takes_a_username(s3, admin, user, other_user, upload_factory):
+    upload_factory(owner=user, filename="mine.pdf")
+    upload_factory(owner=other_user, filename="theirs.pdf")
+
+    html = admin.get(reverse(CHANGELIST), {"owner": user.username}).content.decode()
+
+    assert "mine.pdf" in html
+    assert "theirs.pdf" not in html
+
+
+@pytest.mark.parametrize("term", ["username", "id", "key"])
+def test_search_finds_by_exact_username_id_and_key(s3, admin, user, other_user, upload_factory, term):
+    wanted = upload_factory(owner=user, filename="quarterly.pdf")
+    upload_factory(owner=other_user, filename="other.pdf")
+    query = {"username": user.username, "id": str(wanted.pk), "key": wanted.key}[term]
+
+    html = admin.get(reverse(CHANGELIST), {"q": query}).content.decode()
+
+    assert "quarterly.pdf" in html
+    assert "other.pdf" not in html
+
+
+def test_the_changelist_counts_at_most_a_bounded_number_of_rows(s3, user, upload_factory, monkeypatch):
+    for _ in range(4):
+        upload_factory(owner=user)
+    monkeypatch.setattr(admin_changelist, "EXACT_COUNT_UP_TO", 2)
+    queries = CaptureQueriesContext(connection)
+
+    with queries:
+        counted = admin_changelist.EstimatedCountPaginator(Upload.objects.all(), 2).count
+
+    # Past the bound, an estimate (the count itself on SQLite, the planner's on PostgreSQL).
+    assert counted >= 3
+    assert "LIMIT 3" in queries[0]["sql"].upper()
+
+
+def test_the_changelist_never_counts_without_a_bound(s3, admin, user, upload_factory):
+    upload_factory(owner=user)
+
+    with CaptureQueriesContext(connection) as queries:
+        admin.get(reverse(CHANGELIST))
+
+    counts = [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()]
+    assert counts
+    assert all("LIMIT" in sql.upper() for sql in counts)

@@ -73,19 +73,20 @@ def _is_prefix(pattern: str) -> bool:
     return pattern.endswith(("/", ".", "-"))
 
 
-def _family_q(family: str) -> Q:
+def family_q(family: str) -> Q:
+    """The uploads of a type family (a key of TYPE_FAMILIES, or "other")."""
     if family == OTHER_FAMILY:
-        return ~_any_family_q()
+        return ~_anyfamily_q()
     q = Q()
     for pattern in TYPE_FAMILIES[family][1]:
         q |= Q(content_type__startswith=pattern) if _is_prefix(pattern) else Q(content_type=pattern)
     return q
 
 
-def _any_family_q() -> Q:
+def _anyfamily_q() -> Q:
     q = Q()
     for family in TYPE_FAMILIES:
-        q |= _family_q(family)
+        q |= family_q(family)
     return q
 
 
@@ -108,7 +109,7 @@ def upload_list(
     if search:
         uploads = uploads.filter(original_filename__icontains=search)
     if family:
-        uploads = uploads.filter(_family_q(family))
+        uploads = uploads.filter(family_q(family))
     return uploads.order_by(*LIST_ORDERINGS.get(sort, LIST_ORDERINGS["-created"]))
 
 
