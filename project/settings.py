@@ -283,6 +283,8 @@ UPLOADS_RATE_SIGN = env.str("UPLOADS_RATE_SIGN", default="1200/m")
 # and what pending uploads may still store.
 UPLOADS_QUOTA_BYTES = env.int("UPLOADS_QUOTA_BYTES", default=10 * 1024**3)
 UPLOADS_QUOTA_PENDING = env.int("UPLOADS_QUOTA_PENDING", default=100)
+# The statement timeout of management commands (cleanup walks every record), in ms; 0 = none.
+UPLOADS_COMMAND_STATEMENT_TIMEOUT_MS = env.int("UPLOADS_COMMAND_STATEMENT_TIMEOUT_MS", default=30 * 60 * 1000)
 
 # Sign-in (the site's and the admin's) through django-axes: after AXES_FAILURE_LIMIT wrong
 # passwords for one username from one address, that pair is locked out (429) for the cool-off.
