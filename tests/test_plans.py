@@ -136,3 +136,14 @@ def test_the_query_count_of_a_request_is_small_at_100k_rows(
     # session/token, user, the page of rows, the list version (the page); the token's last use (api)
     with django_assert_max_num_queries(4):
         client.get(url, headers=HTMX)
+
+
+def test_cleanup_verify_walks_complete_records_in_key_order_from_an_index(crowd, db):
+    from django.utils import timezone
+
+    from uploads._sweeps import verify_candidates
+
+    plan = verify_candidates(timezone.now()).explain()
+
+    assert "upload_complete_file_c_idx" in plan
+    assert "Sort" not in plan

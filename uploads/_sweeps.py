@@ -45,12 +45,7 @@ class BucketSweeps:
         time. Only uploads completed before the run started are checked: their object was there
         before the listing began. A key the listing lacks is HEADed before its record is touched.
         """
-        records = (
-            Upload.objects.filter(status=Upload.Status.COMPLETE, file__startswith=uploads_root())
-            .filter(Q(completed_at__lt=self.now) | Q(completed_at__isnull=True))
-            .order_by(_byte_order("file"))
-            .values_list("pk", "file", "etag", "checksum_sha256")
-        )
+        records = verify_candidates(self.now)
         gone: list[tuple] = []
         checked = 0
         pool = ThreadPoolExecutor(max_workers=HEAD_CONCURRENCY)
@@ -155,6 +150,20 @@ def _derived_of_live_uploads(keys: list[str]) -> set[str]:
         .values_list("pk", flat=True)
     }
     return {key for key, upload_id in owners.items() if upload_id in live}
+
+
+def verify_candidates(now):
+    """Complete records under the uploads root, completed before `now`, in S3's (byte) key order.
+
+    On PostgreSQL a partial index of complete uploads' `file COLLATE "C"` (migration 0010)
+    hands them over in that order: no sort of millions of keys, memory flat.
+    """
+    return (
+        Upload.objects.filter(status=Upload.Status.COMPLETE, file__startswith=uploads_root())
+        .filter(Q(completed_at__lt=now) | Q(completed_at__isnull=True))
+        .order_by(_byte_order("file"))
+        .values_list("pk", "file", "etag", "checksum_sha256")
+    )
 
 
 def _byte_order(field_name: str):
