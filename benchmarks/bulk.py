@@ -15,7 +15,7 @@ INSERT INTO uploads_upload (
 )
 SELECT
     id, %(owner_id)s, 'uploads/' || id || '/' || name, name, content_type, 1000000, NULL,
-    CASE WHEN status = 'complete' THEN 1 + (g * 7919) %% 1000000 END,
+    CASE WHEN status = 'complete' THEN 1 + (g::bigint * 7919) %% 1000000 END,
     CASE WHEN status = 'complete' THEN md5(id::text) ELSE '' END,
     false, status, created_at,
     CASE WHEN status = 'complete' THEN created_at + interval '2 seconds' END,
