@@ -11,7 +11,7 @@ INSERT_UPLOADS = """
 INSERT INTO uploads_upload (
     id, owner_id, file, original_filename, content_type, max_size, expected_size, size, etag,
     public, status, created_at, completed_at, expires_at, multipart_upload_id, part_size,
-    create_signed_at, failure_code, failure_reason, for_field
+    create_signed_at, failure_code, failure_reason, for_field{extra_columns}
 )
 SELECT
     id, %(owner_id)s, 'uploads/' || id || '/' || name, name, content_type, 1000000, NULL,
@@ -20,7 +20,7 @@ SELECT
     false, status, created_at,
     CASE WHEN status = 'complete' THEN created_at + interval '2 seconds' END,
     created_at + interval '10 minutes', '', NULL, NULL,
-    CASE WHEN status = 'failed' THEN 'object_missing' ELSE '' END, '', ''
+    CASE WHEN status = 'failed' THEN 'object_missing' ELSE '' END, '', ''{extra_values}
 FROM (
     SELECT
         g,
@@ -35,11 +35,20 @@ FROM (
 """
 
 
+# Columns later versions added, with the value each row gets when the table has them.
+LATER_COLUMNS = {"processing": "'none'", "processing_error": "''", "metadata": "'{}'::jsonb"}
+
+
 def insert_uploads(cursor, *, owner_id: int | None, count: int, tag: str, first: int = 1) -> None:
     """Insert `count` uploads of `owner_id` (None: no owner); `tag` keeps ids apart between calls."""
-    cursor.execute(
-        INSERT_UPLOADS, {"owner_id": owner_id, "tag": tag, "first": first, "last": first + count - 1}
+    cursor.execute("SELECT column_name FROM information_schema.columns WHERE table_name = 'uploads_upload'")
+    present = {name for (name,) in cursor.fetchall()}
+    later = {name: value for name, value in LATER_COLUMNS.items() if name in present}
+    sql = INSERT_UPLOADS.format(
+        extra_columns="".join(f", {name}" for name in later),
+        extra_values="".join(f", {value}" for value in later.values()),
     )
+    cursor.execute(sql, {"owner_id": owner_id, "tag": tag, "first": first, "last": first + count - 1})
 
 
 def insert_users(cursor, *, prefix: str, count: int) -> None:
