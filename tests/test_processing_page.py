@@ -52,8 +52,10 @@ def test_the_list_version_changes_when_processing_ends(s3, stored_upload, user):
 
     upload = stored_upload(png(8, 8), filename="a.png", content_type="image/png")
     before = upload_list_version(owner=user)
-    upload.__class__.objects.filter(pk=upload.pk).update(processing=Processing.DONE)
+    process_upload.apply(args=[str(upload.pk)])  # the worker's run, which ends in state.finish
 
+    upload.refresh_from_db()
+    assert upload.processing == Processing.DONE
     assert upload_list_version(owner=user) != before
 
 
