@@ -29,13 +29,19 @@ def crowd(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         user = get_user_model().objects.create(username="crowd", is_staff=True, is_superuser=True)
         with connection.cursor() as cursor:
+            cursor.execute("SET statement_timeout = 0")  # building the data is no request
             insert_uploads(cursor, owner_id=user.pk, count=ROWS, tag="plans")
             cursor.execute("ANALYZE uploads_upload")
+            cursor.execute("RESET statement_timeout")
         recount_usage(user.pk)
     yield user
     with django_db_blocker.unblock():
+        with connection.cursor() as cursor:
+            cursor.execute("SET statement_timeout = 0")
         Upload.objects.filter(owner=user).delete()
         user.delete()
+        with connection.cursor() as cursor:
+            cursor.execute("RESET statement_timeout")
 
 
 @pytest.fixture
