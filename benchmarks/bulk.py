@@ -36,7 +36,14 @@ FROM (
 
 
 # Columns later versions added, with the value each row gets when the table has them.
-LATER_COLUMNS = {"processing": "'none'", "processing_error": "''", "metadata": "'{}'::jsonb"}
+LATER_COLUMNS = {
+    "processing": "'none'",
+    "processing_error": "''",
+    "metadata": "'{}'::jsonb",
+    "declared_sha256": "''",
+    "checksum_sha256": "''",
+    "scan": "'clean'",
+}
 
 
 def insert_uploads(cursor, *, owner_id: int | None, count: int, tag: str, first: int = 1) -> None:

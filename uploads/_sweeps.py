@@ -155,7 +155,7 @@ def _derived_of_live_uploads(keys: list[str]) -> set[str]:
 def verify_candidates(now):
     """Complete records under the uploads root, completed before `now`, in S3's (byte) key order.
 
-    On PostgreSQL a partial index of complete uploads' `file COLLATE "C"` (migration 0010)
+    On PostgreSQL a partial index of complete uploads' `file COLLATE "C"` (migration 0011)
     hands them over in that order: no sort of millions of keys, memory flat.
     """
     return (

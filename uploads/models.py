@@ -151,7 +151,7 @@ class Upload(models.Model):
             models.Index(fields=["status", "created_at", "id"], name="upload_status_created_idx"),
             # The admin's changelist over every user: ORDER BY created_at DESC, id DESC.
             models.Index(fields=["-created_at", "-id"], name="upload_created_idx"),
-            # PostgreSQL only (migration 0010): (owner, size DESC NULLS LAST, id DESC) for the
+            # PostgreSQL only (migration 0011): (owner, size DESC NULLS LAST, id DESC) for the
             # largest-first sort, a trigram GIN on UPPER(original_filename) for name search, and
             # (file COLLATE "C") of complete uploads for cleanup --verify.
             # requeue_stalled: WHERE processing IN ('queued', 'running') AND processing_queued_at < ?.

@@ -46,7 +46,7 @@ def drop_postgres_indexes(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('uploads', '0009_pipeline'),
+        ('uploads', '0010_trust'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
