@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run manage test lint fmt bench clean chromium libmagic npm ffmpeg clamav worker beat
+.PHONY: install run manage test test-fast lint fmt bench clean chromium libmagic npm ffmpeg clamav worker beat
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -77,6 +77,10 @@ clamav:
 ## test: the whole suite (browser tests need Debian's chromium, the scanning tests clamav-daemon; installed here when root)
 test: $(STAMP) chromium libmagic npm ffmpeg clamav
 	$(PY) -m pytest
+
+## test-fast: the tiers that need no browser, no SeaweedFS (strict) and no fault proxy: moto only
+test-fast: $(STAMP) libmagic
+	$(PY) -m pytest -m "not browser and not strict and not faults"
 
 ## bench: the benchmarks (not part of `make test`); rewrites BENCHMARKS.md
 BENCH_STAMP := $(VENV)/.bench-stamp

@@ -10,10 +10,12 @@ os.environ.setdefault("MOTO_DISABLE_GLOBAL_CORS", "true")
 
 import pytest
 import requests
-from django.test import Client
+from django.core.cache import cache
+from django.test import Client, override_settings
 from django.utils import timezone
 from moto.server import ThreadedMotoServer
 
+from tests.helpers import CHROMIUM, MIB, MULTIPART_SIZE, start_multipart
 from uploads.models import ApiToken, Processing, Upload
 from uploads.quotas import recount_usage
 from uploads.s3 import S3Client
@@ -22,6 +24,21 @@ from uploads.validation import object_key
 from .clamav import clamd_daemon, clamd_scanner  # noqa: F401 (the clamav tier's fixtures)
 
 BUCKET = "test-uploads"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing():
+    """A cheap hasher for test users, as Django advises for test suites: the deployed default
+    (PBKDF2) costs about 0.4 s a password on a test machine, and most tests make a user or two.
+    Processes a test starts (manage.py, gunicorn) keep the deployed hasher."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    # The rate limits count in the cache (per process by default): each test starts from zero.
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)
@@ -111,6 +128,38 @@ def api(token) -> Client:
 @pytest.fixture
 def bob_api(other_user) -> Client:
     return Client(headers={"Authorization": f"Bearer {ApiToken.issue(user=other_user, name='tests')[1]}"})
+
+
+@pytest.fixture
+def small_parts(settings):
+    """Multipart above 5 MiB, in parts of 5 MiB (S3's smallest part but the last)."""
+    settings.UPLOADS_MULTIPART_THRESHOLD = 5 * MIB
+    settings.UPLOADS_MULTIPART_PART_SIZE = 5 * MIB
+    settings.UPLOADS_MAX_FILE_SIZE = 100 * MIB
+
+
+@pytest.fixture
+def body() -> bytes:
+    """The bytes of a multipart upload of MULTIPART_SIZE."""
+    return os.urandom(MULTIPART_SIZE)
+
+
+@pytest.fixture
+def started(s3, api, small_parts) -> dict:
+    """A multipart upload of MULTIPART_SIZE started through the API: its JSON answer."""
+    return start_multipart(api)
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Debian's Chromium through Playwright, one per test module (Playwright may not download one)."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("no Chromium (install Debian's chromium: apt-get install -y chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield browser
+        browser.close()
 
 
 # --- Faults (pytest -m faults): the store behind tests/faults.py's proxy -------------------------

@@ -8,15 +8,10 @@ import requests
 from django.core.cache import cache
 from django.test import Client
 
+from tests.helpers import assert_error
 from tests.test_content import HTML
 from uploads import listing
 from uploads.models import ApiToken, Upload
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    # The rate limits count in the cache (per process by default): each test starts from zero.
-    cache.clear()
 
 
 def start(api, *, filename="notes.txt", content_type="text/plain", size=5):
@@ -25,14 +20,6 @@ def start(api, *, filename="notes.txt", content_type="text/plain", size=5):
         {"filename": filename, "content_type": content_type, "size": size},
         content_type="application/json",
     )
-
-
-def assert_error(response, status: int, code: str):
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert body["code"] == code
-    assert body["detail"]
-    return body
 
 
 # --- Start ------------------------------------------------------------------------------------

@@ -3,7 +3,6 @@ and moto's S3 server. Screenshots land in test-artifacts/."""
 
 import os
 import re
-import shutil
 import time
 from pathlib import Path
 
@@ -11,12 +10,12 @@ import pytest
 import requests
 
 from tests.browser import BrowserErrors, sign_in
+from tests.helpers import CHROMIUM
 from uploads import services
 from uploads.bucket import bucket_configure
 from uploads.errors import ObjectTypeMismatch, StorageUnavailable
 from uploads.models import Upload
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 pytestmark = [
@@ -30,14 +29,6 @@ pytestmark = [
 sync_api = pytest.importorskip("playwright.sync_api")
 # Playwright's sync API runs an event loop in this thread; Django's ORM calls here are still sync.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.browser import sign_in
-from tests.test_browser import CHROMIUM, chromium  # noqa: F401 (chromium: a fixture)
+from tests.test_browser import CHROMIUM
 
 pytestmark = [
     pytest.mark.browser,
@@ -27,7 +27,7 @@ def operations() -> int:
 
 
 @pytest.fixture
-def page(chromium):  # noqa: F811 (chromium: the imported fixture)
+def page(chromium):
     context = chromium.new_context(viewport={"width": 1100, "height": 800})  # the CSP applies
     yield context.new_page()
     context.close()

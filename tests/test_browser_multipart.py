@@ -16,7 +16,6 @@ from tests import uppy
 from tests.test_browser import (  # noqa: F401 (fixtures)
     CHROMIUM,
     browser_errors,
-    chromium,
     open_context,
     screenshot,
     sign_in,
@@ -34,7 +33,7 @@ sync_api = pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture
-def page(chromium):  # noqa: F811 (chromium: the imported fixture)
+def page(chromium):
     # These tests inject their own scripts (the Uppy bundle, polling predicates), which the page's
     # Content-Security-Policy rightly refuses; test_browser.py runs the page itself under the CSP.
     context = chromium.new_context(viewport={"width": 1100, "height": 800}, bypass_csp=True)

@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from project.examples.models import Document
-from tests.test_browser import CHROMIUM, chromium, screenshot  # noqa: F401 (chromium: a fixture)
+from tests.test_browser import CHROMIUM, screenshot
 from uploads import services
 from uploads.field_signing import sign_value
 from uploads.models import Upload

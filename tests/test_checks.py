@@ -1,13 +1,11 @@
-import os
 import secrets
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
+from tests.helpers import ROOT, manage
 from uploads import checks
 
 
@@ -105,19 +103,7 @@ def test_an_empty_value_in_the_environment_means_the_default(monkeypatch):
 
 # --- Security -----------------------------------------------------------------------------------
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-
-
-def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    # The browser tests allow Django's sync calls from Playwright's event loop; a deployment doesn't.
-    inherited = {name: value for name, value in os.environ.items() if name != "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=BASE_DIR,
-        env={**inherited, **env},
-        capture_output=True,
-        text=True,
-    )
+BASE_DIR = ROOT
 
 
 def production_env() -> dict[str, str]:
@@ -127,7 +113,7 @@ def production_env() -> dict[str, str]:
 
 
 def test_check_deploy_is_clean_with_the_production_example():
-    checked = manage("check", "--deploy", "--fail-level", "WARNING", **production_env())
+    checked = manage("check", "--deploy", "--fail-level", "WARNING", env=production_env())
 
     assert checked.returncode == 0, checked.stderr
     assert "no issues" in checked.stdout
@@ -135,7 +121,7 @@ def test_check_deploy_is_clean_with_the_production_example():
 
 def test_the_app_refuses_to_start_with_debug_off_and_the_development_key():
     # Not only --deploy: runserver, migrate and every command run this check.
-    checked = manage("check", **{**production_env(), "SECRET_KEY": ""})
+    checked = manage("check", env={**production_env(), "SECRET_KEY": ""})
 
     assert checked.returncode == 1
     assert "uploads.E020" in checked.stderr

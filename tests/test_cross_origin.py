@@ -3,20 +3,11 @@
 import pytest
 from django.test import Client
 
+from tests.helpers import api_preflight as preflight
+
 pytestmark = pytest.mark.django_db
 
 OTHER_SITE = "https://app.example"
-
-
-def preflight(client: Client, origin: str):
-    return client.options(
-        "/api/uploads",
-        headers={
-            "Origin": origin,
-            "Access-Control-Request-Method": "POST",
-            "Access-Control-Request-Headers": "authorization, content-type",
-        },
-    )
 
 
 def test_a_listed_origin_may_call_the_api_with_a_token(settings):

@@ -1,7 +1,6 @@
 """Why an upload failed (uploads/failures.py): kept on the record, shown in the API, the row and the admin."""
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 
 from tests.test_content import HTML
@@ -10,11 +9,6 @@ from uploads.errors import ObjectTypeMismatch
 from uploads.models import Upload
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()
 
 
 def test_every_catalogued_code_has_a_sentence():

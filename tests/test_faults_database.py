@@ -9,16 +9,13 @@ Faults, by name (each a test below):
 - a command with the database unreachable, reset or hung: one line, exit 1, within the connect timeout.
 """
 
-import os
-import subprocess
-import sys
-
 import pytest
 import requests
 from django.db import connection
 from django.test import Client
 
-from tests.faults import ROOT, FaultProxy, database_url, gunicorn, timed, wait_until, within
+from tests.faults import FaultProxy, database_url, gunicorn, timed, wait_until, within
+from tests.helpers import manage
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db]
 
@@ -154,30 +151,19 @@ def test_a_postgresql_outage_under_gunicorn_is_503_with_one_line_each_and_then_r
 # --- Commands ----------------------------------------------------------------------------------
 
 
-def manage(*args: str, database_url: str) -> subprocess.CompletedProcess:
+def manage_on(database_url: str, *args: str):
+    """A command with its database at `database_url` and a one-second connect timeout."""
     env = {
         "DATABASE_URL": database_url,
         "DATABASE_CONNECT_TIMEOUT": "1",
         "AWS_STORAGE_BUCKET_NAME": "unused",
         "SECRET_KEY": "fault-tests-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
     }
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env={**_environ(), **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
-def _environ() -> dict[str, str]:
-
-    return {name: value for name, value in os.environ.items() if name != "DATABASE_URL"}
+    return manage(*args, env=env)
 
 
 def test_a_command_with_the_database_unreachable_prints_one_line(db):
-    result = manage("cleanup_uploads", database_url=UNREACHABLE_DATABASE)
+    result = manage_on(UNREACHABLE_DATABASE, "cleanup_uploads")
 
     assert result.returncode == 1
     assert result.stderr.strip().startswith("CommandError: The database is unavailable")
@@ -187,11 +173,11 @@ def test_a_command_with_the_database_unreachable_prints_one_line(db):
 @pytest.mark.parametrize("fault", ["reset", "hang"])
 def test_cleanup_with_a_failing_database_prints_one_line_within_the_connect_timeout(database, fault):
     # Starting Python and Django, and a connection refused at once: what the command costs anyway.
-    _, baseline = timed(lambda: manage("cleanup_uploads", database_url=UNREACHABLE_DATABASE))
+    _, baseline = timed(lambda: manage_on(UNREACHABLE_DATABASE, "cleanup_uploads"))
     database.mode = fault
 
     result, elapsed = timed(
-        lambda: manage("cleanup_uploads", database_url=f"postgres://postgres@127.0.0.1:{database.port}/x")
+        lambda: manage_on(f"postgres://postgres@127.0.0.1:{database.port}/x", "cleanup_uploads")
     )
 
     assert result.returncode == 1

@@ -23,8 +23,9 @@ from django.utils import timezone
 
 from tests.conftest import FAULT_REQUEST_DEADLINE
 from tests.faults import timed, within
+from tests.helpers import MULTIPART_SIZE as SIZE
+from tests.helpers import send_parts, start_multipart
 from tests.test_content import HTML
-from tests.test_multipart import SIZE, send_parts, small_parts, start_multipart  # noqa: F401 (a fixture)
 from uploads.cleanup import CleanupRun
 from uploads.models import Upload, UsedFormToken
 

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
+from tests.helpers import sign_form
 from tests.test_content import HTML, PDF, png
-from tests.test_services import sign_form
 from uploads import form_uploads, services
 from uploads.cleanup import CleanupRun
 from uploads.content import HEAD_BYTES

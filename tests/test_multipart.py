@@ -5,78 +5,14 @@ file of 11 MiB goes in 3 parts.
 """
 
 import hashlib
-import os
 
 import pytest
 import requests
 
+from tests.helpers import MIB, assert_error, open_multipart_uploads, send_parts, upload_part_directly
+from tests.helpers import MULTIPART_SIZE as SIZE
 from uploads import multipart
 from uploads.models import Upload
-
-MIB = 1024 * 1024
-SIZE = 11 * MIB  # parts of 5, 5 and 1 MiB
-
-
-@pytest.fixture
-def small_parts(settings):
-    settings.UPLOADS_MULTIPART_THRESHOLD = 5 * MIB
-    settings.UPLOADS_MULTIPART_PART_SIZE = 5 * MIB
-    settings.UPLOADS_MAX_FILE_SIZE = 100 * MIB
-
-
-@pytest.fixture
-def body() -> bytes:
-    return os.urandom(SIZE)
-
-
-def start_multipart(api) -> dict:
-    """Start a multipart upload of SIZE bytes through the API; return its JSON answer."""
-    response = api.post(
-        "/api/uploads",
-        {"filename": "video.mp4", "content_type": "video/mp4", "size": SIZE},
-        content_type="application/json",
-    )
-    assert response.status_code == 201, response.content
-    return response.json()
-
-
-@pytest.fixture
-def started(s3, api, small_parts):
-    return start_multipart(api)
-
-
-def send_parts(api, started, body: bytes, numbers=None) -> None:
-    """PUT parts to the URLs the API signs, as the page does."""
-    numbers = numbers or list(range(1, started["parts_count"] + 1))
-    urls = api.post(
-        f"/api/uploads/{started['id']}/parts", {"part_numbers": numbers}, content_type="application/json"
-    ).json()
-    size = started["part_size"]
-    for part in urls["parts"]:
-        chunk = body[(part["part_number"] - 1) * size : part["part_number"] * size]
-        assert requests.put(part["url"], data=chunk, timeout=30).status_code == 200
-
-
-def upload_part_directly(s3, started, number: int, data: bytes) -> None:
-    """What a store that doesn't enforce the signed length would accept."""
-    upload = Upload.objects.get(pk=started["id"])
-    s3.client.upload_part(
-        Bucket=s3.bucket_name,
-        Key=upload.key,
-        UploadId=upload.multipart_upload_id,
-        PartNumber=number,
-        Body=data,
-    )
-
-
-def open_multipart_uploads(s3) -> list:
-    return list(s3.iter_multipart_uploads())
-
-
-def assert_error(response, status: int, code: str):
-    assert response.status_code == status, response.content
-    assert response.json()["code"] == code
-
 
 # --- The plan ---------------------------------------------------------------------------------
 

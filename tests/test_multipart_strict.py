@@ -6,14 +6,12 @@ tests skip and say so.
 """
 
 import hashlib
-import os
 
 import pytest
 import requests
 
-from tests.test_multipart import (
+from tests.helpers import (
     MIB,
-    SIZE,
     open_multipart_uploads,
     send_parts,
     start_multipart,
@@ -35,11 +33,6 @@ def store(request, settings):
     settings.UPLOADS_MULTIPART_PART_SIZE = 5 * MIB
     settings.UPLOADS_MAX_FILE_SIZE = 100 * MIB
     return client
-
-
-@pytest.fixture
-def body() -> bytes:
-    return os.urandom(SIZE)
 
 
 @pytest.fixture

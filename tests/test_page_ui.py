@@ -15,7 +15,6 @@ from uploads.models import Upload
 from .test_browser import (  # noqa: F401 (fixtures)
     ARTIFACTS,
     browser_errors,
-    chromium,
     keep_finished_rows,
     open_context,
     page,

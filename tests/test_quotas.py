@@ -138,3 +138,58 @@ def test_a_burst_of_presigns_never_passes_the_byte_quota(postgresql, s3, user, s
     assert sum(not isinstance(o, Exception) for o in outcomes) == 3
     assert Upload.objects.count() == 3
     assert Usage.objects.get(user=user).bytes_reserved == 900
+
+
+@pytest.mark.django_db
+def test_start_refuses_a_file_over_the_users_byte_quota_and_says_the_numbers(
+    s3, user, upload_factory, settings
+):
+    settings.UPLOADS_QUOTA_BYTES = 100
+    upload_factory(owner=user, status=Upload.Status.COMPLETE, size=90)
+
+    with pytest.raises(QuotaExceeded, match="needs 20 bytes and 90 of your 100 bytes are used; 10 are left"):
+        services.upload_start(owner=user, filename="a.txt", content_type="text/plain", size=20)
+
+    assert Upload.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_start_counts_what_pending_uploads_may_still_store(s3, user, upload_factory, settings):
+    settings.UPLOADS_QUOTA_BYTES = 100
+    upload_factory(owner=user, max_size=100, expected_size=60)
+
+    with pytest.raises(QuotaExceeded):
+        services.upload_start(owner=user, filename="a.txt", content_type="text/plain", size=41)
+
+
+@pytest.mark.django_db
+def test_start_refuses_more_pending_uploads_than_allowed(s3, user, upload_factory, settings):
+    settings.UPLOADS_QUOTA_PENDING = 2
+    upload_factory(owner=user)
+    upload_factory(owner=user)
+
+    with pytest.raises(TooManyPending, match="2 uploads are pending; at most 2"):
+        services.upload_start(owner=user, filename="a.txt", content_type="text/plain", size=1)
+
+
+@pytest.mark.django_db
+def test_a_quota_of_zero_is_no_limit(s3, user, upload_factory, settings):
+    settings.UPLOADS_QUOTA_BYTES = settings.UPLOADS_QUOTA_PENDING = 0
+    upload_factory(owner=user, status=Upload.Status.COMPLETE, size=10**12)
+
+    assert services.upload_start(owner=user, filename="a.txt", content_type="text/plain", size=5)
+
+
+@pytest.mark.django_db
+def test_usage_counts_only_the_users_stored_and_pending_bytes_in_one_query(
+    user, other_user, upload_factory, django_assert_num_queries
+):
+    upload_factory(owner=user, status=Upload.Status.COMPLETE, size=10)
+    upload_factory(owner=user, max_size=500, expected_size=5)
+    upload_factory(owner=user, status=Upload.Status.FAILED, size=1000)
+    upload_factory(owner=other_user, status=Upload.Status.COMPLETE, size=1000)
+
+    with django_assert_num_queries(1):
+        usage = quotas.upload_usage(owner=user)
+
+    assert (usage.bytes_used, usage.pending) == (15, 1)

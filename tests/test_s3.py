@@ -53,17 +53,21 @@ def test_upload_file_reports_a_missing_bucket(s3, tmp_path):
     assert "NoSuchBucket" in result["error"]
 
 
-def test_list_objects_follows_pages_past_1000_keys(s3, put_object):
+def test_list_objects_follows_the_stores_pages(s3, put_object, monkeypatch):
+    monkeypatch.setattr(S3Client, "LIST_PAGE_SIZE", 3)  # S3's is 1000: the strict tier lists 1000+
     folder = upload_folder(uuid.uuid4())
-    for i in range(1005):
+    for i in range(7):
         put_object(f"{folder}{i:05}", b"")
+    pages = []
+    s3.client.meta.events.register("before-call.s3.ListObjectsV2", lambda **kwargs: pages.append(1))
 
     result = s3.list_objects(prefix=folder, max_keys=2000)
 
     assert result["success"] is True
-    assert result["count"] == 1005
+    assert result["count"] == 7
     assert result["truncated"] is False
-    assert result["objects"][-1]["key"] == f"{folder}01004"
+    assert result["objects"][-1]["key"] == f"{folder}00006"
+    assert len(pages) == 3
 
 
 def test_list_objects_stops_at_max_keys(s3, put_object):
@@ -117,8 +121,9 @@ def test_get_cors_turns_an_unreachable_endpoint_into_storage_unavailable(s3_down
         S3Client().get_cors()
 
 
-def test_delete_many_sends_one_request_per_1000_keys(s3, put_object):
-    keys = [f"orphans/{i}" for i in range(2001)]
+def test_delete_many_sends_one_request_per_batch_of_keys(s3, put_object, monkeypatch):
+    monkeypatch.setattr(S3Client, "DELETE_BATCH_SIZE", 3)  # S3's is 1000: the strict tier deletes 1000+
+    keys = [f"orphans/{i}" for i in range(7)]
     for key in keys[:3]:
         put_object(key, b"")
 

@@ -26,7 +26,6 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 from django.core import signing
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -39,11 +38,6 @@ from uploads.models import ApiToken, Upload, UsedFormToken
 from uploads.s3 import S3Client
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()
 
 
 def start(client, **fields):

@@ -11,21 +11,15 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from django.core.cache import cache
 from django.utils import timezone
 
-from tests.test_multipart import MIB, assert_error
+from tests.helpers import MIB, assert_error
 from uploads.models import Upload
 from uploads.s3 import S3Client
 
 pytestmark = pytest.mark.django_db
 
 SIZE = 6 * MIB  # two planned parts of 5 and 1 MiB
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()
 
 
 @pytest.fixture
@@ -119,7 +113,7 @@ def test_a_tiny_part_1_completed_through_complete_is_a_409_and_aborts_the_upload
 
 
 def test_parts_added_far_beyond_the_plan_are_not_walked(s3, api, plan, count_list_parts, monkeypatch):
-    monkeypatch.setattr("uploads._multipart_s3.LIST_PAGE_SIZE", 2)  # pages of 2 parts
+    monkeypatch.setattr(S3Client, "LIST_PAGE_SIZE", 2)  # pages of 2 parts
     upload = client_upload(api)
     upload_id = create_as_uppy(api, upload)
     for number in range(1, 9):

@@ -1,11 +1,12 @@
+"""The upload services (uploads/services.py): start, complete, the download link, against moto's S3."""
+
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 import requests
-from django.core import signing
 
 from tests.test_content import HTML, PE, png
-from uploads import deletion, form_uploads, listing, quotas, services, sharing
+from uploads import deletion, services
 from uploads.errors import (
     ContentTypeNotAllowed,
     InvalidContentType,
@@ -16,16 +17,14 @@ from uploads.errors import (
     ObjectSizeMismatch,
     ObjectTooLarge,
     ObjectTypeMismatch,
-    QuotaExceeded,
     StorageUnavailable,
-    TooManyPending,
     UploadFailed,
     UploadNotComplete,
     UploadNotFound,
     UploadTooLarge,
 )
-from uploads.models import Upload, UsedFormToken
-from uploads.validation import object_key, upload_folder
+from uploads.models import Upload
+from uploads.validation import object_key
 
 pytestmark = pytest.mark.django_db
 
@@ -279,18 +278,6 @@ def test_download_url_refuses_a_pending_upload(s3, upload_factory):
         services.upload_download_url(upload=upload_factory())
 
 
-def test_delete_keeps_the_record_when_s3_fails(s3_down, upload_factory):
-    upload = upload_factory(status=Upload.Status.COMPLETE)
-
-    with pytest.raises(StorageUnavailable):
-        deletion.upload_delete(upload=upload)
-
-    assert Upload.objects.filter(pk=upload.pk).exists()
-
-
-# --- Record fate under races and outages ------------------------------------------------------
-
-
 def test_start_records_the_declared_size_for_complete_to_check(s3, user):
     direct = services.upload_start(owner=user, filename="a.txt", content_type="text/plain", size=42)
 
@@ -315,32 +302,11 @@ def test_complete_racing_a_delete_answers_not_found(s3, upload_factory):
         services.upload_complete(upload=upload)
 
 
-def test_a_delete_interrupted_by_an_outage_leaves_the_record_marked_deleting(s3_down, upload_factory):
-    upload = upload_factory(status=Upload.Status.COMPLETE)
-
-    with pytest.raises(StorageUnavailable):
-        deletion.upload_delete(upload=upload)
-
-    assert Upload.objects.get(pk=upload.pk).status == Upload.Status.DELETING
-
-
 def test_a_deleting_upload_hands_out_no_download_link(s3, upload_factory):
     upload = upload_factory(status=Upload.Status.DELETING, body=b"x")
 
     with pytest.raises(UploadNotComplete):
         services.upload_download_url(upload=upload)
-
-
-def test_deleting_again_finishes_an_interrupted_delete(s3, upload_factory):
-    upload = upload_factory(status=Upload.Status.DELETING, body=b"x")
-
-    deletion.upload_delete(upload=upload)
-
-    assert not Upload.objects.filter(pk=upload.pk).exists()
-    assert s3.head(upload.key) is None
-
-
-# --- Presigned PUT, for stores without POST policies --------------------------------------------
 
 
 def test_a_put_upload_pins_type_length_and_no_overwrite_in_its_signature(s3, user, settings):
@@ -360,9 +326,6 @@ def test_a_put_upload_completes_like_a_posted_one(s3, user, settings, put_to_s3)
     upload = services.upload_complete(upload=direct.upload)
 
     assert (upload.status, upload.size) == (Upload.Status.COMPLETE, 5)
-
-
-# --- Content: the first bytes against the declared type ---------------------------------------
 
 
 def test_complete_fails_and_deletes_html_declared_as_a_png(s3, upload_factory):
@@ -386,296 +349,3 @@ def test_complete_accepts_a_real_png(s3, upload_factory):
     upload = upload_factory(filename="cat.png", content_type="image/png", body=png())
 
     assert services.upload_complete(upload=upload).status == Upload.Status.COMPLETE
-
-
-# --- Quotas -------------------------------------------------------------------------------------
-
-
-def test_start_refuses_a_file_over_the_users_byte_quota_and_says_the_numbers(
-    s3, user, upload_factory, settings
-):
-    settings.UPLOADS_QUOTA_BYTES = 100
-    upload_factory(owner=user, status=Upload.Status.COMPLETE, size=90)
-
-    with pytest.raises(QuotaExceeded, match="needs 20 bytes and 90 of your 100 bytes are used; 10 are left"):
-        services.upload_start(owner=user, filename="a.txt", content_type="text/plain", size=20)
-
-    assert Upload.objects.count() == 1
-
-
-def test_start_counts_what_pending_uploads_may_still_store(s3, user, upload_factory, settings):
-    settings.UPLOADS_QUOTA_BYTES = 100
-    upload_factory(owner=user, max_size=100, expected_size=60)
-
-    with pytest.raises(QuotaExceeded):
-        services.upload_start(owner=user, filename="a.txt", content_type="text/plain", size=41)
-
-
-def test_start_refuses_more_pending_uploads_than_allowed(s3, user, upload_factory, settings):
-    settings.UPLOADS_QUOTA_PENDING = 2
-    upload_factory(owner=user)
-    upload_factory(owner=user)
-
-    with pytest.raises(TooManyPending, match="2 uploads are pending; at most 2"):
-        services.upload_start(owner=user, filename="a.txt", content_type="text/plain", size=1)
-
-
-def test_a_quota_of_zero_is_no_limit(s3, user, upload_factory, settings):
-    settings.UPLOADS_QUOTA_BYTES = settings.UPLOADS_QUOTA_PENDING = 0
-    upload_factory(owner=user, status=Upload.Status.COMPLETE, size=10**12)
-
-    assert services.upload_start(owner=user, filename="a.txt", content_type="text/plain", size=5)
-
-
-def test_usage_counts_only_the_users_stored_and_pending_bytes_in_one_query(
-    user, other_user, upload_factory, django_assert_num_queries
-):
-    upload_factory(owner=user, status=Upload.Status.COMPLETE, size=10)
-    upload_factory(owner=user, max_size=500, expected_size=5)
-    upload_factory(owner=user, status=Upload.Status.FAILED, size=1000)
-    upload_factory(owner=other_user, status=Upload.Status.COMPLETE, size=1000)
-
-    with django_assert_num_queries(1):
-        usage = quotas.upload_usage(owner=user)
-
-    assert (usage.bytes_used, usage.pending) == (15, 1)
-
-
-# --- The form path (no JavaScript): one object, single use -----------------------------------
-
-
-def sign_form(user):
-    tokens = []
-    form = form_uploads.form_upload_start(
-        owner=user, finish_url=lambda token: tokens.append(token) or "http://testserver/"
-    )
-    token = tokens[0]
-    folder = form.fields["key"].removesuffix("${filename}")
-    return form, token, folder
-
-
-def test_the_form_policy_pins_an_octet_stream_type_and_an_attachment(s3, user):
-    form, _, _ = sign_form(user)
-
-    assert form.fields["Content-Type"] == "application/octet-stream"
-    assert form.fields["Content-Disposition"] == "attachment"
-
-
-def test_finish_records_one_object_and_deletes_every_other_in_the_folder(s3, user, put_object):
-    _, token, folder = sign_form(user)
-    for name in ("a.txt", "b.txt", "nested/c.txt"):
-        put_object(folder + name, b"text", "application/octet-stream")
-
-    upload = form_uploads.form_upload_finish(owner=user, token=token)
-
-    assert [obj.key for obj in s3.iter_objects(prefix=folder)] == [upload.key]
-    assert Upload.objects.count() == 1
-
-
-def test_finish_refuses_an_object_stored_with_another_type_than_the_policy_pinned(s3, user, put_object):
-    _, token, folder = sign_form(user)
-    put_object(folder + "photo.png", png(), "text/html")
-
-    with pytest.raises(ObjectTypeMismatch, match="stored as text/html"):
-        form_uploads.form_upload_finish(owner=user, token=token)
-
-    assert Upload.objects.get().failure_code == "object_type_mismatch"
-    assert list(s3.iter_objects(prefix=folder)) == []
-
-
-def test_finish_accepts_an_object_stored_with_the_type_its_name_gets(s3, user, put_object):
-    # SeaweedFS stores the file part's own type instead of the policy's octet-stream.
-    _, token, folder = sign_form(user)
-    put_object(folder + "photo.png", png(), "image/png")
-
-    upload = form_uploads.form_upload_finish(owner=user, token=token)
-
-    assert (upload.status, upload.content_type) == (Upload.Status.COMPLETE, "image/png")
-
-
-def test_finish_refuses_html_named_as_a_png(s3, user, put_object):
-    _, token, folder = sign_form(user)
-    put_object(folder + "photo.png", HTML, "application/octet-stream")
-
-    with pytest.raises(ObjectTypeMismatch):
-        form_uploads.form_upload_finish(owner=user, token=token)
-
-    assert Upload.objects.get().status == Upload.Status.FAILED
-
-
-def test_a_form_is_not_signed_over_the_byte_quota(s3, user, settings):
-    settings.UPLOADS_QUOTA_BYTES = 3  # the form's policy allows up to UPLOADS_MAX_FILE_SIZE
-
-    with pytest.raises(QuotaExceeded):
-        sign_form(user)
-
-    assert not Upload.objects.exists()
-
-
-def test_a_finish_token_replayed_after_delete_records_nothing(s3, user, put_object):
-    _, token, folder = sign_form(user)
-    put_object(folder + "a.txt", b"text", "application/octet-stream")
-    deletion.upload_delete(upload=form_uploads.form_upload_finish(owner=user, token=token))
-    put_object(folder + "again.txt", b"text", "application/octet-stream")  # the policy still lives
-
-    with pytest.raises(UploadNotFound, match="already been used"):
-        form_uploads.form_upload_finish(owner=user, token=token)
-
-    assert not Upload.objects.exists()
-    assert UsedFormToken.objects.count() == 1
-
-
-@pytest.mark.parametrize(
-    "payload",
-    [{"id": "../../other", "owner": 1}, {"owner": 1}, ["id"], "id", {"id": None, "owner": 1}],
-)
-def test_a_malformed_signed_token_is_not_found(db, user, payload):
-    token = signing.dumps(payload, salt=form_uploads.FORM_TOKEN_SALT)
-
-    with pytest.raises(UploadNotFound):
-        form_uploads.form_upload_finish(owner=user, token=token)
-
-
-def test_a_forged_token_for_an_existing_upload_is_not_found(s3, user, other_user, upload_factory):
-    theirs = upload_factory(owner=other_user, status=Upload.Status.COMPLETE, body=b"secret")
-    token = signing.dumps({"id": str(theirs.pk), "owner": user.pk}, salt=form_uploads.FORM_TOKEN_SALT)
-
-    with pytest.raises(UploadNotFound):
-        form_uploads.form_upload_finish(owner=user, token=token)
-
-    assert Upload.objects.get(pk=theirs.pk).owner == other_user
-    assert s3.head(theirs.key) is not None
-
-
-def test_the_form_folder_follows_from_the_signed_id(s3, user):
-    _, token, folder = sign_form(user)
-
-    assert folder == upload_folder(signing.loads(token, salt=form_uploads.FORM_TOKEN_SALT)["id"])
-
-
-# --- The list: search, filters, sort; bulk delete; share links ----------------------------------
-
-
-def test_the_list_finds_uploads_by_part_of_their_name_in_any_case(db, upload_factory, user):
-    upload_factory(owner=user, filename="Holiday-Photo.png")
-    upload_factory(owner=user, filename="taxes.pdf")
-
-    found = listing.upload_list(owner=user, search="photo")
-
-    assert [u.original_filename for u in found] == ["Holiday-Photo.png"]
-
-
-@pytest.mark.parametrize(
-    ("family", "expected"),
-    [
-        ("image", ["a.png"]),
-        ("document", ["b.pdf", "c.txt"]),
-        ("archive", ["d.zip"]),
-        ("other", ["e.bin"]),
-    ],
-)
-def test_the_list_filters_by_type_family(db, upload_factory, user, family, expected):
-    for name, content_type in [
-        ("a.png", "image/png"),
-        ("b.pdf", "application/pdf"),
-        ("c.txt", "text/plain"),
-        ("d.zip", "application/zip"),
-        ("e.bin", "application/octet-stream"),
-    ]:
-        upload_factory(owner=user, filename=name, content_type=content_type)
-
-    found = listing.upload_list(owner=user, family=family, sort="name")
-
-    assert [u.original_filename for u in found] == expected
-
-
-def test_the_list_sorts_by_size_with_pending_uploads_last(db, upload_factory, user):
-    upload_factory(owner=user, filename="small", size=10, status=Upload.Status.COMPLETE)
-    upload_factory(owner=user, filename="pending")
-    upload_factory(owner=user, filename="big", size=99, status=Upload.Status.COMPLETE)
-
-    largest = [u.original_filename for u in listing.upload_list(owner=user, sort="-size")]
-    smallest = [u.original_filename for u in listing.upload_list(owner=user, sort="size")]
-
-    assert largest == ["big", "small", "pending"]
-    assert smallest == ["small", "big", "pending"]
-
-
-def test_deleting_many_removes_objects_and_records_in_one_batch(s3, upload_factory, user):
-    uploads = [upload_factory(owner=user, status=Upload.Status.COMPLETE, body=b"x") for _ in range(3)]
-
-    deleted = deletion.upload_delete_many(owner=user, upload_ids=[u.pk for u in uploads])
-
-    assert deleted == 3
-    assert not Upload.objects.exists()
-    assert all(s3.head(u.key) is None for u in uploads)
-
-
-def test_deleting_many_never_touches_another_owners_uploads(s3, upload_factory, user, other_user):
-    theirs = upload_factory(owner=other_user, status=Upload.Status.COMPLETE, body=b"x")
-
-    deleted = deletion.upload_delete_many(owner=user, upload_ids=[theirs.pk])
-
-    assert deleted == 0
-    assert Upload.objects.get(pk=theirs.pk).status == Upload.Status.COMPLETE
-    assert s3.head(theirs.key) is not None
-
-
-def test_deleting_many_during_an_outage_leaves_the_records_marked_deleting(s3_down, upload_factory, user):
-    upload = upload_factory(owner=user, status=Upload.Status.COMPLETE)
-
-    with pytest.raises(StorageUnavailable):
-        deletion.upload_delete_many(owner=user, upload_ids=[upload.pk])
-
-    assert Upload.objects.get(pk=upload.pk).status == Upload.Status.DELETING  # cleanup finishes it
-
-
-def test_share_lifetimes_stop_at_the_longest_link_allowed(settings):
-    settings.UPLOADS_URL_MAX_EXPIRATION = 2 * 86400
-
-    assert sharing.share_lifetimes() == [(3600, "1 hour"), (86400, "1 day"), (172800, "2 days")]
-
-
-def test_a_share_link_is_capped_at_the_longest_link_allowed(s3, upload_factory, settings):
-    settings.UPLOADS_URL_MAX_EXPIRATION = 3600
-    upload = upload_factory(status=Upload.Status.COMPLETE)
-
-    link = sharing.upload_share_url(upload=upload, expires_in=7 * 86400)
-
-    assert parse_qs(urlparse(link.url).query)["X-Amz-Expires"] == ["3600"]
-
-
-def test_a_share_link_downloads_a_type_not_safe_inline(s3, upload_factory):
-    upload = upload_factory(filename="page.html", content_type="text/html", status=Upload.Status.COMPLETE)
-
-    link = sharing.upload_share_url(upload=upload, expires_in=3600)
-
-    disposition = parse_qs(urlparse(link.url).query)["response-content-disposition"][0]
-    assert disposition.startswith("attachment")
-
-
-def test_share_lifetimes_offer_the_longest_link_once(settings):
-    settings.UPLOADS_URL_MAX_EXPIRATION = 86400
-
-    assert sharing.share_lifetimes() == [(3600, "1 hour"), (86400, "1 day")]
-
-
-def test_finish_during_an_outage_leaves_a_pending_record_and_a_retry_records_the_file(
-    s3, user, put_object, settings
-):
-    _, token, folder = sign_form(user)
-    put_object(folder + "notes.txt", b"plain words", "application/octet-stream")
-    endpoint, settings.AWS_S3_ENDPOINT_URL = settings.AWS_S3_ENDPOINT_URL, "http://127.0.0.1:9"
-    with pytest.raises(StorageUnavailable):
-        form_uploads.form_upload_finish(owner=user, token=token)
-    pending = Upload.objects.get()
-    settings.AWS_S3_ENDPOINT_URL = endpoint
-
-    upload = form_uploads.form_upload_finish(owner=user, token=token)
-
-    assert pending.status == Upload.Status.PENDING
-    assert (upload.pk, upload.status, upload.key) == (
-        pending.pk,
-        Upload.Status.COMPLETE,
-        folder + "notes.txt",
-    )

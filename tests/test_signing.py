@@ -6,15 +6,12 @@ import uuid
 import pytest
 import requests
 
-from tests import test_multipart
-from tests.test_multipart import SIZE, assert_error, send_parts
+from tests.helpers import MULTIPART_SIZE as SIZE
+from tests.helpers import assert_error, send_parts
 from uploads.models import Upload
 from uploads.validation import object_key
 
 pytestmark = pytest.mark.django_db
-
-# test_multipart.py's fixtures: the 5 MiB plan, a started upload and its body.
-small_parts, started, body = test_multipart.small_parts, test_multipart.started, test_multipart.body
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ the size range and the expiry, so these tests prove the policy we sign is the on
 
 import hashlib
 import os
-import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -17,6 +17,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from tests.browser import sign_in
+from tests.helpers import store_preflight as preflight
 from uploads import bucket, deletion, form_uploads, services, shortcuts
 from uploads.cleanup import CleanupRun
 from uploads.errors import ObjectTypeMismatch, UploadNotFound
@@ -144,11 +145,6 @@ def test_an_unsigned_x_amz_field_is_refused(strict_s3, user, post_to_s3):
 # --- Bucket setup and CORS -----------------------------------------------------------------------
 
 ORIGIN = "http://127.0.0.1:8000"
-
-
-def preflight(url: str, origin: str) -> requests.Response:
-    headers = {"Origin": origin, "Access-Control-Request-Method": "POST"}
-    return requests.options(url, headers=headers, timeout=10)
 
 
 @pytest.fixture
@@ -295,6 +291,24 @@ def test_cleanup_deletes_orphans_and_aborts_multipart_uploads(strict_s3, upload_
     assert list(strict_s3.iter_multipart_uploads(prefix=uploads_root())) == []
 
 
+def test_cleanup_lists_and_deletes_past_a_thousand_orphans_in_the_stores_pages(strict_s3, put_object, db):
+    # The one case at S3's real sizes (1000 keys a page and a DeleteObjects); the fast tier patches
+    # both to 3 (tests/test_cleanup.py, tests/test_s3.py).
+    orphans = [object_key(f"orphan-{number:04}", "a.txt") for number in range(1005)]
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        list(pool.map(lambda key: put_object(key, b""), orphans))
+    listed = strict_s3.list_objects(prefix=uploads_root(), max_keys=2000)
+    deletes = []
+    cleanup = CleanupRun(orphans=True, now=timezone.now() + timedelta(days=2))
+    cleanup.client.client.meta.events.register("before-call.s3.DeleteObjects", lambda **kw: deletes.append(1))
+
+    cleanup.delete_orphans()
+
+    assert (listed["count"], listed["truncated"]) == (1005, False)
+    assert (cleanup.report.orphans_deleted, cleanup.report.errors, len(deletes)) == (1005, [], 2)
+    assert list(strict_s3.iter_objects(prefix=uploads_root())) == []
+
+
 def test_check_s3_passes_every_check(cors, capsys):
     call_command("check_s3")
 
@@ -405,31 +419,18 @@ def test_the_form_upload_redirect_keeps_our_token_in_its_path(strict_s3, user):
 
 # --- The page in Chromium ------------------------------------------------------------------------
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Playwright's sync API runs an event loop in this thread; Django's ORM calls here are still sync.
 # Set for the whole run, as tests/test_browser.py does: set per test, PostgreSQL's test database
 # outlived the run ("being accessed by other users").
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("no Chromium (apt-get install -y chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield browser, sync_api.expect
-        browser.close()
-
-
 @pytest.fixture
 def strict_chromium(chromium, strict_s3, live_server):
     """Chromium on the live server, whose bucket on SeaweedFS accepts POSTs from its origin."""
     strict_s3.put_cors(bucket.bucket_settings(origins=[live_server.url])["cors"])
-    yield chromium
-    browser, _ = chromium
-    for context in browser.contexts:
+    yield chromium, pytest.importorskip("playwright.sync_api").expect
+    for context in chromium.contexts:
         context.close()
 
 

@@ -11,8 +11,6 @@ from ._boto import STORE_ERRORS, error_code, storage_errors, unavailable
 
 # What stores answer for a multipart upload that was completed, aborted or never existed.
 NO_SUCH_UPLOAD_CODES = {"NoSuchUpload", "404", "NotFound"}
-# S3 answers ListParts and ListMultipartUploads at most 1000 entries a page.
-LIST_PAGE_SIZE = 1000
 
 
 @dataclass(frozen=True)
@@ -63,7 +61,7 @@ class MultipartOperations:
                     Key=key,
                     UploadId=upload_id,
                     PartNumberMarker=marker,
-                    MaxParts=LIST_PAGE_SIZE,
+                    MaxParts=self.LIST_PAGE_SIZE,
                 )
             except STORE_ERRORS as e:
                 if error_code(e) in NO_SUCH_UPLOAD_CODES:

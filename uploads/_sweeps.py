@@ -19,7 +19,6 @@ from .errors import StorageUnavailable
 from .form_uploads import placeholder_key
 from .lifecycle import transition_many
 from .models import Upload
-from .s3 import DELETE_BATCH_SIZE
 from .validation import derived_owner_folder, uploads_root
 
 logger = logging.getLogger("uploads.cleanup")
@@ -52,7 +51,7 @@ class BucketSweeps:
         try:
             listing = iter(self.client.iter_objects(prefix=uploads_root()))
             listed = next(listing, None)
-            for pk, key, etag, checksum in records.iterator(chunk_size=DELETE_BATCH_SIZE):
+            for pk, key, etag, checksum in records.iterator(chunk_size=self.client.DELETE_BATCH_SIZE):
                 while listed is not None and listed.key < key:
                     listed = next(listing, None)
                 if listed is None or listed.key != key:
@@ -101,10 +100,11 @@ class BucketSweeps:
         at a time, deletes 1000 keys a request.
         """
         cutoff = self.now - self.grace
+        batch = self.client.DELETE_BATCH_SIZE
         orphans: list[str] = []
         seen = 0
         try:
-            for page in pages(self.client.iter_objects(prefix=uploads_root()), size=DELETE_BATCH_SIZE):
+            for page in pages(self.client.iter_objects(prefix=uploads_root()), size=batch):
                 old = [obj.key for obj in page if obj.last_modified and obj.last_modified < cutoff]
                 kept = Upload.objects.filter(file__in=old).exclude(status=Upload.Status.FAILED)
                 known = set(kept.values_list("file", flat=True))
@@ -116,9 +116,9 @@ class BucketSweeps:
                 orphans += [
                     key for key in old if not {key, placeholder_key(key)} & known and key not in derived
                 ]
-                while len(orphans) >= DELETE_BATCH_SIZE:
-                    self._delete_orphans(orphans[:DELETE_BATCH_SIZE])
-                    orphans = orphans[DELETE_BATCH_SIZE:]
+                while len(orphans) >= batch:
+                    self._delete_orphans(orphans[:batch])
+                    orphans = orphans[batch:]
                 seen += len(page)
                 self._progress("objects checked", seen)
             if orphans:

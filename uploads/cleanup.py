@@ -28,7 +28,7 @@ from .form_uploads import FORM_TOKEN_MAX_AGE, PLACEHOLDER_SUFFIX, form_upload_se
 from .inspection import inspect, rules_for
 from .models import PolicyTombstone, Upload
 from .processing.state import after_complete
-from .s3 import DELETE_BATCH_SIZE, S3Client, StoredSample
+from .s3 import S3Client, StoredSample
 from .validation import folder_of, uploads_root
 
 logger = logging.getLogger(__name__)
@@ -264,7 +264,7 @@ class CleanupRun(BucketSweeps):
         Until then the policy could store a file no quota counts; after it, nothing more can arrive.
         """
         due = PolicyTombstone.objects.filter(sweep_after__lte=self.now).order_by("sweep_after")
-        for tombstone in due.iterator(chunk_size=DELETE_BATCH_SIZE):
+        for tombstone in due.iterator(chunk_size=self.client.DELETE_BATCH_SIZE):
             if self.dry_run:
                 self.report.swept += 1
                 continue
@@ -303,7 +303,8 @@ class CleanupRun(BucketSweeps):
         Deleting is idempotent, so racing the request that started it does no harm.
         """
         deleting = Upload.objects.filter(status=Upload.Status.DELETING).values_list("pk", "file")
-        for batch in pages(deleting.iterator(chunk_size=DELETE_BATCH_SIZE), size=DELETE_BATCH_SIZE):
+        size = self.client.DELETE_BATCH_SIZE
+        for batch in pages(deleting.iterator(chunk_size=size), size=size):
             if self.dry_run:
                 self.report.deletes_finished += len(batch)
                 continue

@@ -38,8 +38,6 @@ __all__ = ["Part", "PresignedRequest", "S3Client", "clear_client_cache", "client
 
 # A ranged GET of an empty object: no byte satisfies the range.
 EMPTY_RANGE_CODES = {"416", "InvalidRange"}
-# S3's DeleteObjects takes at most this many keys a request.
-DELETE_BATCH_SIZE = 1000
 
 
 @dataclass(frozen=True)
@@ -77,6 +75,12 @@ class PresignedUpload:
 
 class S3Client(MultipartOperations, BucketOperations, TransferOperations):
     """A bucket on S3 or an S3-compatible store, configured from Django settings by default."""
+
+    # S3's limits: DeleteObjects takes at most 1000 keys a request; a listing (objects, parts,
+    # multipart uploads) answers at most 1000 entries a page. Class attributes, so a test can
+    # show the paging with a page of 3.
+    DELETE_BATCH_SIZE = 1000
+    LIST_PAGE_SIZE = 1000
 
     def __init__(
         self,
@@ -203,12 +207,12 @@ class S3Client(MultipartOperations, BucketOperations, TransferOperations):
             self.client.delete_object(Bucket=self.bucket_name, Key=key)
 
     def delete_many(self, keys: Iterable[str]) -> list[str]:
-        """Delete keys in batches of 1000 (one request each); return the keys S3 refused."""
+        """Delete keys in batches of DELETE_BATCH_SIZE (one request each); return the keys S3 refused."""
         refused: list[str] = []
         batch: list[str] = []
         for key in keys:
             batch.append(key)
-            if len(batch) == DELETE_BATCH_SIZE:
+            if len(batch) == self.DELETE_BATCH_SIZE:
                 refused += self._delete_batch(batch)
                 batch = []
         if batch:
@@ -224,10 +228,13 @@ class S3Client(MultipartOperations, BucketOperations, TransferOperations):
         return [error["Key"] for error in response.get("Errors", [])]
 
     def iter_objects(self, prefix: str = "") -> Iterator[ObjectInfo]:
-        """Yield every object under `prefix`, one S3 page (1000 keys) in memory at a time."""
+        """Yield every object under `prefix`, one S3 page (LIST_PAGE_SIZE keys) in memory at a time."""
         paginator = self.client.get_paginator("list_objects_v2")
+        pagination = {"PageSize": self.LIST_PAGE_SIZE}
         with storage_errors("list files"):
-            for page in paginator.paginate(Bucket=self.bucket_name, Prefix=prefix):
+            for page in paginator.paginate(
+                Bucket=self.bucket_name, Prefix=prefix, PaginationConfig=pagination
+            ):
                 for item in page.get("Contents", []):
                     yield ObjectInfo(
                         key=item["Key"],
