@@ -341,8 +341,9 @@ def test_a_failed_delete_keeps_the_row_and_says_why_in_the_messages(s3_down, bro
 
     response = browser.post(reverse("uploads:delete", args=[upload.pk]), headers=HTMX)
 
-    # htmx 2 swaps no error status: the message must come with a 200 to be shown.
-    assert response.status_code == 200
+    # base.html's htmx responseHandling swaps a 503 into #messages.
+    assert response.status_code == 503
+    assert int(response["Retry-After"]) > 0
     assert response["HX-Retarget"] == "#messages"
     assert response["HX-Reswap"] == "innerHTML"
     assert "could not be reached" in response.content.decode()
@@ -414,16 +415,6 @@ def test_finish_works_when_the_store_replaces_the_redirects_query(s3, browser, p
     response = browser.get(
         form.fields["success_action_redirect"], {"bucket": "b", "key": "k", "etag": "e"}, follow=True
     )
-
-    assert "Uploaded notes.txt." in response.content.decode()
-
-
-def test_a_finish_link_with_the_token_in_its_query_still_works(s3, browser, post_to_s3):
-    form = browser.get(reverse("uploads:form_upload")).context["form"]
-    post_to_s3(form.url, form.fields, b"abc", filename="notes.txt")
-    token = urlparse(form.fields["success_action_redirect"]).path.rstrip("/").rsplit("/", 1)[-1]
-
-    response = browser.get(reverse("uploads:finish-query"), {"token": token}, follow=True)
 
     assert "Uploaded notes.txt." in response.content.decode()
 
@@ -635,3 +626,14 @@ def test_the_poll_reads_one_row_however_many_uploads(
     # session, user, the usage row's version
     with django_assert_num_queries(3):
         browser.get(reverse("uploads:changes"), {"version": "0"}, headers=HTMX)
+
+
+def test_htmx_swaps_an_outages_503_into_the_messages_and_no_other_error(browser):
+    page = browser.get(reverse("uploads:index")).content.decode()
+
+    config = json.loads(re.search(r"<meta name=\"htmx-config\" content='([^']*)'>", page).group(1))
+    rules = {rule["code"]: rule for rule in config["responseHandling"]}
+    assert list(rules).index("503") < list(rules).index("[45]..")  # htmx takes the first match
+    assert (rules["503"]["swap"], rules["503"]["target"]) == (True, "#messages")
+    assert rules["[45].."]["swap"] is False
+    assert "{#" not in page

@@ -9,7 +9,6 @@ urlpatterns = [
     path("uploads/new/", views.form_upload, name="form_upload"),
     path("uploads/changes/", views.list_changes, name="changes"),
     path("uploads/finish/<str:token>/", views.finish, name="finish"),
-    path("uploads/finish/", views.finish, name="finish-query"),  # links signed with ?token=
     path("uploads/delete/", views.delete_many, name="delete_many"),
     path("uploads/<uuid:upload_id>/download/", views.download, name="download"),
     path("uploads/<uuid:upload_id>/preview/", views.preview, name="preview"),

@@ -6,6 +6,7 @@ Every view needs a signed-in user and reaches only that user's uploads.
 from __future__ import annotations
 
 import fnmatch
+from functools import wraps
 from pathlib import PurePosixPath
 
 from django.conf import settings
@@ -31,6 +32,19 @@ from .validation import serves_inline
 
 PAGE_SIZE = 25
 UPLOADS_CHANGED = "uploads-changed"
+
+
+def page_errors(view):
+    """The page's typed errors mapped to HTTP once: an upload not found (or another user's) is a 404."""
+
+    @wraps(view)
+    def mapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except UploadNotFound as e:
+            raise Http404(str(e)) from None
+
+    return mapped
 
 
 def _list_query(request: HttpRequest) -> ListQueryForm:
@@ -163,23 +177,17 @@ def list_changes(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def finish(request: HttpRequest, token: str = "") -> HttpResponse:
-    """Where S3 sends the browser after a form upload (no JavaScript): record and complete it.
-
-    The token comes in the path; links signed before it moved there carry it as ?token=.
-    """
+@page_errors
+def finish(request: HttpRequest, token: str) -> HttpResponse:
+    """Where S3 sends the browser after a form upload (no JavaScript): record and complete it."""
     try:
-        upload = form_uploads.form_upload_finish(
-            owner=request.user, token=token or request.GET.get("token", "")
-        )
-    except UploadNotFound as e:  # forged, malformed, expired, used, or someone else's
-        raise Http404(str(e)) from None
+        upload = form_uploads.form_upload_finish(owner=request.user, token=token)
+    except UploadNotFound:
+        raise  # forged, malformed, expired, used, or someone else's: a 404 (page_errors)
     except StorageUnavailable as e:
         # The file may well be stored: keep the user on this link, which stays valid, to retry.
         context = {"message": str(e), "retry_url": request.get_full_path()}
-        response = render(request, "uploads/finish_retry.html", context, status=503)
-        response["Retry-After"] = str(STORAGE_RETRY_AFTER)
-        return response
+        return _retry_later(render(request, "uploads/finish_retry.html", context, status=503))
     except UploadError as e:
         messages.error(request, f"The upload did not complete: {e}")
     else:
@@ -189,13 +197,12 @@ def finish(request: HttpRequest, token: str = "") -> HttpResponse:
 
 @login_required
 @require_GET
+@page_errors
 def download(request: HttpRequest, upload_id) -> HttpResponse:
     """Send the browser to a fresh presigned GET that saves the file under its original name."""
+    upload = services.upload_get(upload_id=upload_id, owner=request.user)
     try:
-        upload = services.upload_get(upload_id=upload_id, owner=request.user)
         link = services.upload_download_url(upload=upload, download=True)
-    except UploadNotFound:
-        raise Http404("No such upload.") from None
     except UploadError as e:
         messages.error(request, str(e))
         return redirect("uploads:index")
@@ -204,35 +211,21 @@ def download(request: HttpRequest, upload_id) -> HttpResponse:
 
 @login_required
 @require_POST
+@page_errors
 def delete(request: HttpRequest, upload_id) -> HttpResponse:
-    try:
-        upload = services.upload_get(upload_id=upload_id, owner=request.user)
-    except UploadNotFound:
-        raise Http404("No such upload.") from None
+    upload = services.upload_get(upload_id=upload_id, owner=request.user)
     name = upload.original_filename
     try:
         deletion.upload_delete(upload=upload)
     except UploadError as e:
-        if request.htmx:
-            # 200, not 503: htmx 2 swaps no 4xx/5xx response, so the message would never show.
-            # Retargeted at #messages, the row stays and the page says why.
-            response = render(request, "uploads/partials/message.html", {"level": "error", "text": str(e)})
-            return reswap(retarget(response, "#messages"), "innerHTML")
-        messages.error(request, f"Could not delete {name}: {e}")
-        return redirect("uploads:index")
+        # For htmx the message goes to #messages and the row stays.
+        return _message(request, "error", f"Could not delete {name}: {e}", error=e)
     if request.htmx:
         # The empty answer replaces the row, so it disappears at once; the event makes the list
         # (and its poller's version) reload.
         return trigger_client_event(HttpResponse(), UPLOADS_CHANGED)
     messages.success(request, f"Deleted {name}.")
     return redirect("uploads:index")
-
-
-def _get_own(request: HttpRequest, upload_id):
-    try:
-        return services.upload_get(upload_id=upload_id, owner=request.user)
-    except UploadNotFound:
-        raise Http404("No such upload.") from None
 
 
 def _dialog(request: HttpRequest, partial: str, context: dict, *, title: str) -> HttpResponse:
@@ -256,26 +249,43 @@ def delete_many(request: HttpRequest) -> HttpResponse:
     try:
         count = deletion.upload_delete_many(owner=request.user, upload_ids=ids)
     except UploadError as e:
-        response = _message(request, "error", f"Could not delete every file: {e}")
+        response = _message(request, "error", f"Could not delete every file: {e}", error=e)
     else:
         response = _message(request, "success", f"Deleted {count} file{'s' if count != 1 else ''}.")
     return trigger_client_event(response, UPLOADS_CHANGED) if request.htmx else response
 
 
-def _message(request: HttpRequest, level: str, text: str) -> HttpResponse:
-    """A message: swapped into #messages for htmx; for a plain form, shown after a redirect."""
+def _message(
+    request: HttpRequest, level: str, text: str, *, error: UploadError | None = None
+) -> HttpResponse:
+    """A message: swapped into #messages for htmx; for a plain form, shown after a redirect.
+
+    A store outage answers htmx 503 with Retry-After: base.html's htmx `responseHandling` swaps a
+    503 (into #messages, where this retargets it anyway) and no other error status.
+    """
     if request.htmx:
-        response = render(request, "uploads/partials/message.html", {"level": level, "text": text})
-        return reswap(retarget(response, "#messages"), "innerHTML")
+        status = 503 if isinstance(error, StorageUnavailable) else 200
+        response = render(
+            request, "uploads/partials/message.html", {"level": level, "text": text}, status=status
+        )
+        response = reswap(retarget(response, "#messages"), "innerHTML")
+        return _retry_later(response) if status == 503 else response
     getattr(messages, level)(request, text)
     return redirect("uploads:index")
 
 
+def _retry_later(response: HttpResponse) -> HttpResponse:
+    """A 503 for the store: when to try again."""
+    response["Retry-After"] = str(STORAGE_RETRY_AFTER)
+    return response
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
+@page_errors
 def share(request: HttpRequest, upload_id) -> HttpResponse:
     """Ask how long a share link should last (GET), then make one (POST)."""
-    upload = _get_own(request, upload_id)
+    upload = services.upload_get(upload_id=upload_id, owner=request.user)
     form = ShareForm(request.POST or None)
     context = {
         "upload": upload,
@@ -295,9 +305,10 @@ def share(request: HttpRequest, upload_id) -> HttpResponse:
 
 @login_required
 @require_GET
+@page_errors
 def preview(request: HttpRequest, upload_id) -> HttpResponse:
     """Show a file whose type is safe inline (images, PDF, audio, video, plain text)."""
-    upload = _get_own(request, upload_id)
+    upload = services.upload_get(upload_id=upload_id, owner=request.user)
     if upload.status == upload.Status.COMPLETE and not is_servable(upload):
         # Scanning: no link to the bytes until they are clean (the sentence of ScanPending).
         return _message(request, "info", str(ScanPending()))
