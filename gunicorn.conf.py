@@ -43,7 +43,7 @@ access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
 
 
 def post_worker_init(worker):
-    """Build the boto3 clients before the worker's first request, not during it (uploads/_boto.py
+    """Build the boto3 clients before the worker's first request, not during it (uploads/s3/connection.py
     builds each once per process, under a lock; a client costs ~0.3 s of CPU to build)."""
     try:
         from uploads.s3 import S3Client

@@ -31,9 +31,8 @@ def main(label: str) -> dict:
     from django.test import Client
     from django.test.utils import setup_test_environment
 
-    from uploads._boto import clear_client_cache
     from uploads.models import ApiToken, Upload
-    from uploads.s3 import S3Client
+    from uploads.s3 import S3Client, clear_client_cache
 
     setup_test_environment()
     call_command("migrate", verbosity=0)

@@ -17,9 +17,9 @@ def run() -> dict:
     from moto import mock_aws
 
     from uploads import services
-    from uploads._boto import clients_built
     from uploads.models import ApiToken, Upload
     from uploads.s3 import S3Client, clear_client_cache
+    from uploads.s3.connection import clients_built
 
     with mock_aws():
         clear_client_cache()  # the mock sees only clients built after it started

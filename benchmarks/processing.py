@@ -112,9 +112,9 @@ def use_broker(url: str, queue: str) -> None:
 def make_uploads(owner, bodies: list[bytes]) -> list:
     from django.utils import timezone
 
+    from uploads.keys import object_key
     from uploads.models import Processing, Upload
     from uploads.s3 import S3Client
-    from uploads.validation import object_key
 
     client = S3Client()
     uploads = []

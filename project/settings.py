@@ -202,7 +202,7 @@ UPLOADS_URL_MAX_EXPIRATION = env.int("UPLOADS_URL_MAX_EXPIRATION", default=24 * 
 UPLOADS_PRIVATE_ACL = env.str("UPLOADS_PRIVATE_ACL", default="private")
 UPLOADS_PUBLIC = env.bool("UPLOADS_PUBLIC", default=False)
 # Types that download links may show in the browser; every other type is an attachment. HTML,
-# SVG, XML and JavaScript never are, whatever this says (uploads/validation.py).
+# SVG, XML and JavaScript never are, whatever this says (uploads/serving.py).
 UPLOADS_INLINE_TYPES = env.list(
     "UPLOADS_INLINE_TYPES",
     default=[

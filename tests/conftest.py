@@ -16,10 +16,10 @@ from django.utils import timezone
 from moto.server import ThreadedMotoServer
 
 from tests.helpers import CHROMIUM, MIB, MULTIPART_SIZE, start_multipart
+from uploads.keys import object_key
 from uploads.models import ApiToken, Processing, Upload
 from uploads.quotas import recount_usage
 from uploads.s3 import S3Client
-from uploads.validation import object_key
 
 from .clamav import clamd_daemon, clamd_scanner  # noqa: F401 (the clamav tier's fixtures)
 

@@ -9,8 +9,8 @@ from django.core.management import CommandError, call_command
 
 from uploads import bucket
 from uploads.errors import StorageUnavailable
+from uploads.keys import uploads_root
 from uploads.s3 import S3Client
-from uploads.validation import uploads_root
 
 pytestmark = pytest.mark.django_db
 

@@ -15,9 +15,9 @@ from uploads import cleanup as cleanup_module
 from uploads import deletion, form_uploads, lifecycle, services
 from uploads.cleanup import CleanupRun
 from uploads.errors import InvalidCleanupOption
+from uploads.keys import object_key, upload_folder, uploads_root
 from uploads.models import PolicyTombstone, Upload
 from uploads.s3 import S3Client
-from uploads.validation import object_key, upload_folder, uploads_root
 
 DAY = timedelta(days=1)
 LATER = timedelta(days=2)  # every object is past a day's grace

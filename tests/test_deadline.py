@@ -1,5 +1,5 @@
 """One deadline per request for the store (uploads/deadline.py), and boto3 clients built once per
-process (uploads/_boto.py). The fault tier shows the deadline against a misbehaving store."""
+process (uploads/s3/connection.py). The fault tier shows the deadline against a misbehaving store."""
 
 import threading
 import time
@@ -8,10 +8,10 @@ import boto3
 import pytest
 
 from uploads import checks
-from uploads._boto import Connection, boto3_client
 from uploads.deadline import DeadlineExceeded, deadline, map_within_deadline, remaining
 from uploads.errors import StorageUnavailable
 from uploads.s3 import S3Client
+from uploads.s3.connection import Connection, boto3_client
 
 
 def test_a_store_call_after_the_deadline_is_refused_without_a_request(s3):

@@ -7,10 +7,10 @@ from django.utils import timezone
 
 from uploads import deletion
 from uploads.cleanup import CleanupRun
+from uploads.keys import derived_key, object_key
 from uploads.models import Upload
 from uploads.processing.tasks import process_upload
 from uploads.s3 import S3Client
-from uploads.validation import derived_key, object_key
 
 from .processing_helpers import png
 

@@ -12,8 +12,8 @@ from uploads.errors import (
     StorageUnavailable,
     UploadNotFound,
 )
+from uploads.keys import upload_folder
 from uploads.models import Upload, UsedFormToken
-from uploads.validation import upload_folder
 
 pytestmark = pytest.mark.django_db
 

@@ -4,10 +4,10 @@ from unittest import mock
 import pytest
 import requests
 
-from uploads._boto import clients_built
 from uploads.errors import StorageUnavailable
+from uploads.keys import object_key, upload_folder
 from uploads.s3 import S3Client
-from uploads.validation import object_key, upload_folder
+from uploads.s3.connection import clients_built
 
 # Keys as the app builds them (the seed's methods take any key).
 NOTES = object_key(uuid.uuid4(), "notes.txt")

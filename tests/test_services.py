@@ -23,8 +23,8 @@ from uploads.errors import (
     UploadNotFound,
     UploadTooLarge,
 )
+from uploads.keys import object_key
 from uploads.models import Upload
-from uploads.validation import object_key
 
 pytestmark = pytest.mark.django_db
 

@@ -1,9 +1,9 @@
 import pytest
 import requests
 
+from uploads.keys import uploads_root
 from uploads.models import Upload
 from uploads.shortcuts import complete_upload, delete_upload, get_direct_upload_form_data, get_upload_file_url
-from uploads.validation import uploads_root
 
 pytestmark = pytest.mark.django_db
 

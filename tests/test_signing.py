@@ -8,8 +8,8 @@ import requests
 
 from tests.helpers import MULTIPART_SIZE as SIZE
 from tests.helpers import assert_error, send_parts
+from uploads.keys import object_key
 from uploads.models import Upload
-from uploads.validation import object_key
 
 pytestmark = pytest.mark.django_db
 

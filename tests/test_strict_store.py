@@ -21,8 +21,8 @@ from tests.helpers import store_preflight as preflight
 from uploads import bucket, deletion, form_uploads, services, shortcuts
 from uploads.cleanup import CleanupRun
 from uploads.errors import ObjectTypeMismatch, UploadNotFound
+from uploads.keys import object_key, upload_folder, uploads_root
 from uploads.models import Upload
-from uploads.validation import object_key, upload_folder, uploads_root
 
 pytestmark = pytest.mark.strict
 

@@ -12,8 +12,8 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from uploads import listing
+from uploads.keys import object_key, uploads_root
 from uploads.models import Upload
-from uploads.validation import object_key, uploads_root
 
 HTMX = {"HX-Request": "true"}
 

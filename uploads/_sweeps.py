@@ -17,9 +17,9 @@ from django.db.models.functions import Collate
 
 from .errors import StorageUnavailable
 from .form_uploads import placeholder_key
+from .keys import derived_owner_folder, uploads_root
 from .lifecycle import transition_many
 from .models import Upload
-from .validation import derived_owner_folder, uploads_root
 
 logger = logging.getLogger("uploads.cleanup")
 

@@ -15,8 +15,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from .errors import NotSupportedByStore, StorageUnavailable
+from .keys import object_key, upload_folder, uploads_root
 from .s3 import S3Client
-from .validation import acl_for, object_key, upload_folder, uploads_root
+from .serving import acl_for
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,8 @@ from django.core import checks
 
 from .auth import parse_rate
 from .content import libmagic_problem
-from .validation import MIME_TYPE_PATTERN
+from .content_types import MIME_TYPE_PATTERN
+from .s3 import limits
 
 REGION = re.compile(r"[a-z]{2}(-[a-z0-9]+)+-\d+|auto|[a-z0-9-]{2,32}")
 ADDRESSING_STYLES = ("path", "virtual", "auto")
@@ -21,12 +22,6 @@ RATE_SETTINGS = (
     "UPLOADS_RATE_PARTS",
     "UPLOADS_RATE_SIGN",
 )
-# S3 accepts at most 5 GB in one POST (or PUT); a multipart upload, up to 5 TB.
-S3_MAX_POST_SIZE = 5 * 1024**3
-S3_MAX_OBJECT_SIZE = 5 * 1024**4
-S3_MIN_PART_SIZE = 5 * 1024**2
-# SigV4 presigned URLs live at most seven days.
-SIGV4_MAX_EXPIRATION = 7 * 24 * 3600
 
 
 Problem = tuple[str, str, str]  # (id, message, hint)
@@ -96,28 +91,28 @@ def _s3_problems() -> Iterator[Problem]:
 
 
 def _limit_problems() -> Iterator[Problem]:
-    if not 0 < settings.UPLOADS_MAX_FILE_SIZE <= S3_MAX_OBJECT_SIZE:
+    if not 0 < settings.UPLOADS_MAX_FILE_SIZE <= limits.MAX_OBJECT_SIZE:
         yield (
             "E010",
-            f"UPLOADS_MAX_FILE_SIZE must be between 1 and {S3_MAX_OBJECT_SIZE} bytes (S3's object limit).",
+            f"UPLOADS_MAX_FILE_SIZE must be between 1 and {limits.MAX_OBJECT_SIZE} bytes (S3's object limit).",
             "",
         )
     elif (
-        settings.UPLOADS_MAX_FILE_SIZE > S3_MAX_POST_SIZE
-        and not settings.UPLOADS_MULTIPART_THRESHOLD < S3_MAX_POST_SIZE
+        settings.UPLOADS_MAX_FILE_SIZE > limits.MAX_SINGLE_UPLOAD
+        and not settings.UPLOADS_MULTIPART_THRESHOLD < limits.MAX_SINGLE_UPLOAD
     ):
         yield (
             "E010",
-            f"UPLOADS_MAX_FILE_SIZE is over {S3_MAX_POST_SIZE} bytes (S3's limit for one POST or PUT), "
+            f"UPLOADS_MAX_FILE_SIZE is over {limits.MAX_SINGLE_UPLOAD} bytes (S3's limit for one POST or PUT), "
             "but UPLOADS_MULTIPART_THRESHOLD is not below it.",
             "Lower UPLOADS_MULTIPART_THRESHOLD (default 64 MiB) so larger files go in parts.",
         )
     if settings.UPLOADS_MULTIPART_THRESHOLD <= 0:
         yield "E015", "UPLOADS_MULTIPART_THRESHOLD must be a positive number of bytes.", ""
-    if not S3_MIN_PART_SIZE <= settings.UPLOADS_MULTIPART_PART_SIZE <= S3_MAX_POST_SIZE:
+    if not limits.MIN_PART_SIZE <= settings.UPLOADS_MULTIPART_PART_SIZE <= limits.MAX_SINGLE_UPLOAD:
         yield (
             "E016",
-            f"UPLOADS_MULTIPART_PART_SIZE must be between {S3_MIN_PART_SIZE} and {S3_MAX_POST_SIZE} bytes (S3's part limits).",
+            f"UPLOADS_MULTIPART_PART_SIZE must be between {limits.MIN_PART_SIZE} and {limits.MAX_SINGLE_UPLOAD} bytes (S3's part limits).",
             "",
         )
     if not 0 < settings.UPLOADS_PRESIGN_EXPIRATION <= 3600:
@@ -132,10 +127,10 @@ def _limit_problems() -> Iterator[Problem]:
             "UPLOADS_POLICY_GRACE must be between 0 and 3600 seconds: bytes a dead policy stored go within it.",
             "",
         )
-    if not 0 < settings.UPLOADS_URL_MAX_EXPIRATION <= SIGV4_MAX_EXPIRATION:
+    if not 0 < settings.UPLOADS_URL_MAX_EXPIRATION <= limits.SIGV4_MAX_EXPIRATION:
         yield (
             "E012",
-            f"UPLOADS_URL_MAX_EXPIRATION must be between 1 and {SIGV4_MAX_EXPIRATION} seconds (SigV4's limit).",
+            f"UPLOADS_URL_MAX_EXPIRATION must be between 1 and {limits.SIGV4_MAX_EXPIRATION} seconds (SigV4's limit).",
             "",
         )
     if not 0 < settings.UPLOADS_URL_EXPIRATION <= settings.UPLOADS_URL_MAX_EXPIRATION:

@@ -26,10 +26,10 @@ from .failures import failure_of
 from .field_signing import VALUE_MAX_AGE
 from .form_uploads import FORM_TOKEN_MAX_AGE, PLACEHOLDER_SUFFIX, form_upload_settle
 from .inspection import inspect, rules_for
+from .keys import folder_of, uploads_root
 from .models import PolicyTombstone, Upload
 from .processing.state import after_complete
 from .s3 import S3Client, StoredSample
-from .validation import folder_of, uploads_root
 
 logger = logging.getLogger(__name__)
 
@@ -327,7 +327,7 @@ class CleanupRun(BucketSweeps):
             for multipart in self.client.iter_multipart_uploads(prefix=uploads_root()):
                 if multipart.initiated < cutoff:
                     if not self.dry_run:
-                        self.client.abort_multipart_upload(multipart)
+                        self.client.abort_multipart(key=multipart.key, upload_id=multipart.upload_id)
                     self.report.multipart_aborted += 1
         except StorageUnavailable as e:
             self.report.errors.append(str(e))

@@ -32,10 +32,10 @@ from __future__ import annotations
 
 from functools import cache
 
-from .errors import ObjectTypeMismatch
-
 # validation decides which types are script-capable; its matcher reads the patterns the same way.
-from .validation import DEFAULT_CONTENT_TYPE, is_script_capable
+from .content_types import DEFAULT_CONTENT_TYPE
+from .errors import ObjectTypeMismatch
+from .serving import is_script_capable
 
 # Enough for every signature we compare (ZIP's first entry name, MP4's brands, PE's header).
 HEAD_BYTES = 4096

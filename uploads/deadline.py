@@ -1,7 +1,7 @@
 """One deadline per request for everything it asks of the store (UPLOADS_REQUEST_DEADLINE).
 
 A request starts its clock in `RequestDeadlineMiddleware`; every store call made while it runs
-(`_boto.py` routes each one through `call_within_deadline`) gets only the time that is left, and
+(`s3/connection.py` routes each one through `call_within_deadline`) gets only the time that is left, and
 raises `StorageUnavailable` when there is none. So however many calls a request makes, and
 whatever the store does (hangs, answers slowly, drops an answer), the request answers within
 the deadline; what it could not finish stays as it was (pending, deleting) for the next request

@@ -21,9 +21,9 @@ from collections.abc import Sequence
 from . import lifecycle
 from .deadline import map_within_deadline
 from .errors import StorageUnavailable
+from .keys import derived_keys, folder_of
 from .models import Upload, UsedFormToken
 from .s3 import S3Client
-from .validation import derived_keys, folder_of
 
 # What `_delete_objects` needs of each upload (a values_list row).
 ROW_FIELDS = ("pk", "file", "status", "multipart_upload_id")

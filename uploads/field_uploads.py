@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import services
+from .content_types import clean_content_type
 from .errors import ContentTypeNotAllowed, InvalidFieldToken
 from .field_signing import FieldSpec, ForgedValue, sign_value
 from .models import Upload
-from .validation import clean_content_type
 
 
 @dataclass(frozen=True)

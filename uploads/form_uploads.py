@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from . import lifecycle
+from .content_types import guess_content_type, require_allowed_type
 from .errors import (
     ContentTypeNotAllowed,
     ObjectInvalid,
@@ -31,18 +32,13 @@ from .errors import (
 )
 from .failures import failure_of
 from .inspection import Rules, inspect
+from .keys import clean_filename, upload_folder
 from .models import Upload, UsedFormToken
 from .processing.state import after_complete
 from .quotas import require_room
+from .rules import single_upload_limit
 from .s3 import ObjectInfo, S3Client
-from .validation import (
-    acl_for,
-    clean_filename,
-    guess_content_type,
-    require_allowed_type,
-    single_upload_limit,
-    upload_folder,
-)
+from .serving import acl_for
 
 logger = logging.getLogger(__name__)
 

@@ -15,9 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .content import HEAD_BYTES, type_problem
+from .content_types import clean_content_type
 from .errors import InvalidContentType, ObjectInvalid, ObjectMissing, ObjectTypeMismatch
+from .rules import object_problem
 from .s3 import S3Client, StoredSample
-from .validation import clean_content_type, object_problem
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from .validation import is_raster_image
+from .serving import is_raster_image
 
 
 class UploadQuerySet(models.QuerySet):

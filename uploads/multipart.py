@@ -32,12 +32,10 @@ from .errors import (
     UploadFailed,
 )
 from .models import Upload
-from .s3 import Part, S3Client
-from .validation import clean_checksum
+from .rules import clean_checksum
+from .s3 import Part, S3Client, limits
+from .s3.limits import MIB
 
-MIB = 1024 * 1024
-S3_MIN_PART_SIZE = 5 * MIB  # every part but the last
-S3_MAX_PARTS = 10_000
 PART_URL_BATCH = 100  # part URLs signed per call
 
 
@@ -74,8 +72,8 @@ def uses_multipart(size: int | None) -> bool:
 
 def part_size_for(size: int) -> int:
     """The part size for a file: at least the setting (and S3's 5 MiB), at most 10,000 parts."""
-    smallest = max(settings.UPLOADS_MULTIPART_PART_SIZE, S3_MIN_PART_SIZE)
-    needed = math.ceil(math.ceil(size / S3_MAX_PARTS) / MIB) * MIB
+    smallest = max(settings.UPLOADS_MULTIPART_PART_SIZE, limits.MIN_PART_SIZE)
+    needed = math.ceil(math.ceil(size / limits.MAX_PARTS) / MIB) * MIB
     return max(smallest, needed)
 
 

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from . import lifecycle
+from .content_types import clean_content_type, require_allowed_type
 from .errors import (
     InvalidExpiration,
     ObjectMissing,
@@ -29,21 +30,14 @@ from .errors import (
 )
 from .failures import failure_of
 from .inspection import Inspection, inspect, rules_for
+from .keys import clean_filename, object_key
 from .models import Upload
 from .multipart import multipart_abort_for, multipart_finish, multipart_plan, parts_count, uses_multipart
 from .processing.state import after_complete
 from .processing.trust import require_servable
+from .rules import clean_checksum, size_range
 from .s3 import ObjectInfo, S3Client
-from .validation import (
-    acl_for,
-    clean_checksum,
-    clean_content_type,
-    clean_filename,
-    object_key,
-    require_allowed_type,
-    serving_for,
-    size_range,
-)
+from .serving import acl_for, serving_for
 
 logger = logging.getLogger(__name__)
 

@@ -28,8 +28,8 @@ from .errors import (
 )
 from .models import Upload
 from .multipart import part_length, parts_problem, planned_count, planned_part_size, planned_parts
-from .s3 import PresignedRequest, S3Client
-from .validation import acl_for, serving_for
+from .s3 import S3Client, SignedRequest
+from .serving import acl_for, serving_for
 
 # A signed CreateMultipartUpload can be replayed until it expires; each replay makes an empty
 # multipart upload (no bytes: parts are signed only for the bound one). Short, so few can.
@@ -72,7 +72,7 @@ def sign_request(
     client = S3Client()
     _bind(upload, upload_id, client)
     expires_in = settings.UPLOADS_PRESIGN_EXPIRATION
-    signed: PresignedRequest
+    signed: SignedRequest
     if method == "PUT":
         number = _planned_part_number(upload, part_number)
         signed = client.presigned_upload_part(

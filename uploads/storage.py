@@ -2,8 +2,9 @@
 
 from storages.backends.s3 import S3Storage
 
+from .content_types import guess_content_type
 from .s3 import S3Client, client_config
-from .validation import guess_content_type, serving_for
+from .serving import serving_for
 
 
 class UploadStorage(S3Storage):

@@ -28,7 +28,7 @@ from .forms import BulkDeleteForm, ListQueryForm, ShareForm
 from .processing.results import metadata_summary, thumbnail_out
 from .processing.trust import is_servable, scan_shown
 from .s3 import S3Client
-from .validation import serves_inline
+from .serving import serves_inline
 
 PAGE_SIZE = 25
 UPLOADS_CHANGED = "uploads-changed"

@@ -2,7 +2,7 @@
 
 The object is streamed once to a temporary file (never whole in memory); every step reads that
 copy and adds to one `Outcome`, which is recorded only when all steps have passed. Steps write
-nothing but their derived objects, at keys fixed by the upload (see `validation.derived_key`),
+nothing but their derived objects, at keys fixed by the upload (see `keys.derived_key`),
 so running the pipeline twice (a redelivered task) overwrites the same objects with the same
 bytes: no duplicates, no half-recorded state.
 """
@@ -16,9 +16,9 @@ from pathlib import Path
 
 from django.conf import settings
 
+from ..keys import DERIVED_NAMES, derived_key
 from ..models import Upload
 from ..s3 import S3Client
-from ..validation import DERIVED_NAMES, derived_key
 from .documents import pdf_metadata, pdf_thumbnail
 from .errors import ProcessingRefused
 from .images import image_metadata, image_thumbnail

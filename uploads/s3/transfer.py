@@ -1,23 +1,17 @@
-"""S3Client's whole-object transfers for the worker: stream an object to a file, store a small
-derived object. Private to `uploads.s3` (S3Client inherits them).
-"""
+"""Whole-object transfers for the worker: stream an object to a file, store a small derived one."""
 
 from __future__ import annotations
 
 from typing import Any, BinaryIO
 
-from ._boto import STORE_ERRORS, error_code, storage_errors, unavailable
+from .base import BucketClient
+from .connection import STORE_ERRORS, error_code, storage_errors, unavailable
 
 CHUNK = 1024 * 1024
 NOT_FOUND_OR_CHANGED = {"NoSuchKey", "404", "NotFound", "412", "PreconditionFailed"}
 
 
-class TransferOperations:
-    """Mixed into S3Client: uses its `client` and `bucket_name`."""
-
-    client: Any
-    bucket_name: str
-
+class TransferOperations(BucketClient):
     def download_to(self, key: str, target: BinaryIO, *, etag: str = "", max_bytes: int) -> bool:
         """Stream the object into `target` a chunk at a time (never whole in memory).
 

@@ -1,6 +1,6 @@
 """The boto3 plumbing behind S3Client: one configuration, one client per process, one error.
 
-Private to `uploads.s3`; together they are the only modules that import boto3/botocore.
+The S3 layer (`uploads/s3/`) is the only package that imports boto3/botocore.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
-from .deadline import call_within_deadline
-from .errors import NotSupportedByStore, StorageUnavailable
+from ..deadline import call_within_deadline
+from ..errors import NotSupportedByStore, StorageUnavailable
 
 logger = logging.getLogger("uploads.s3")
 

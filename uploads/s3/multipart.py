@@ -1,42 +1,20 @@
-"""S3Client's multipart operations: create, list, complete and abort, and the presigned requests
-a browser sends for them. Private to `uploads.s3` (S3Client inherits them); typed results only.
-"""
+"""Multipart uploads in the store: create, list, complete and abort them, and sign the requests
+a browser sends for them. Typed results only."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from typing import Any
 
-from ._boto import STORE_ERRORS, error_code, storage_errors, unavailable
+from .base import BucketClient
+from .connection import STORE_ERRORS, error_code, storage_errors, unavailable
+from .results import MultipartUpload, Part, SignedRequest
 
 # What stores answer for a multipart upload that was completed, aborted or never existed.
 NO_SUCH_UPLOAD_CODES = {"NoSuchUpload", "404", "NotFound"}
 
 
-@dataclass(frozen=True)
-class Part:
-    part_number: int
-    size: int
-    etag: str
-    checksum_sha256: str = ""  # base64, when the part was uploaded with x-amz-checksum-sha256
-
-
-@dataclass(frozen=True)
-class PresignedRequest:
-    """One signed S3 request for a browser: its URL and the headers it was signed with."""
-
-    method: str
-    url: str
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-class MultipartOperations:
-    """Mixed into S3Client: uses its `client`, `_signer` and `bucket_name`."""
-
-    client: Any
-    _signer: Any
-    bucket_name: str
-
+class MultipartOperations(BucketClient):
     def create_multipart_upload(
         self, *, key: str, content_type: str, acl: str = "", content_disposition: str = ""
     ) -> str:
@@ -108,6 +86,16 @@ class MultipartOperations:
             if error_code(e) not in NO_SUCH_UPLOAD_CODES:
                 raise unavailable("abort the multipart upload", e) from e
 
+    def iter_multipart_uploads(self, prefix: str = "") -> Iterator[MultipartUpload]:
+        """Yield the incomplete multipart uploads under `prefix`, a page at a time."""
+        paginator = self.client.get_paginator("list_multipart_uploads")
+        with storage_errors("list unfinished multipart uploads"):
+            for page in paginator.paginate(Bucket=self.bucket_name, Prefix=prefix):
+                for item in page.get("Uploads", []):
+                    yield MultipartUpload(
+                        key=item["Key"], upload_id=item["UploadId"], initiated=item["Initiated"]
+                    )
+
     def has_multipart_upload(self, *, key: str, upload_id: str) -> bool:
         """Whether `upload_id` is an unfinished multipart upload of exactly `key` (ListMultipartUploads)."""
         paginator = self.client.get_paginator("list_multipart_uploads")
@@ -129,7 +117,7 @@ class MultipartOperations:
         size: int | None,
         expires_in: int,
         checksum_sha256: str = "",
-    ) -> PresignedRequest:
+    ) -> SignedRequest:
         """Sign one UploadPart; with `size`, SigV4 signs its exact Content-Length too, and with
         `checksum_sha256` the part's checksum (a store that verifies refuses another body)."""
         params: dict[str, Any] = {"UploadId": upload_id, "PartNumber": part_number}
@@ -139,11 +127,11 @@ class MultipartOperations:
             return self._presign("upload_part", "PUT", key, params, expires_in)
         params["ChecksumSHA256"] = checksum_sha256
         signed = self._presign("upload_part", "PUT", key, params, expires_in)
-        return PresignedRequest(signed.method, signed.url, {"x-amz-checksum-sha256": checksum_sha256})
+        return SignedRequest(signed.method, signed.url, headers={"x-amz-checksum-sha256": checksum_sha256})
 
     def presigned_create_multipart(
         self, *, key: str, content_type: str, expires_in: int, acl: str = "", content_disposition: str = ""
-    ) -> PresignedRequest:
+    ) -> SignedRequest:
         """Sign a CreateMultipartUpload for a client that starts the upload itself (Uppy 6)."""
         params = _object_params(content_type, acl, content_disposition)
         headers = {"Content-Type": content_type}
@@ -152,11 +140,11 @@ class MultipartOperations:
         if content_disposition:
             headers["Content-Disposition"] = content_disposition
         signed = self._presign("create_multipart_upload", "POST", key, params, expires_in)
-        return PresignedRequest(signed.method, signed.url, headers)
+        return SignedRequest(signed.method, signed.url, headers=headers)
 
     def presigned_multipart_request(
         self, operation: str, *, key: str, upload_id: str, expires_in: int
-    ) -> PresignedRequest:
+    ) -> SignedRequest:
         """Sign ListParts, CompleteMultipartUpload or AbortMultipartUpload of one upload."""
         method = {
             "list_parts": "GET",
@@ -167,12 +155,12 @@ class MultipartOperations:
 
     def _presign(
         self, operation: str, method: str, key: str, params: dict[str, Any], expires_in: int
-    ) -> PresignedRequest:
+    ) -> SignedRequest:
         with storage_errors("sign the request"):
             url = self._signer.generate_presigned_url(
                 operation, Params={"Bucket": self.bucket_name, "Key": key, **params}, ExpiresIn=expires_in
             )
-        return PresignedRequest(method, url)
+        return SignedRequest(method, url)
 
 
 def _object_params(content_type: str, acl: str, content_disposition: str) -> dict[str, str]:

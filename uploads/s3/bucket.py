@@ -1,32 +1,25 @@
-"""S3Client's bucket operations: existence, a probe for check_s3 and /readyz, creation, and the
-CORS, lifecycle and public access rules configure_bucket sets. Private to `uploads.s3` (S3Client
-inherits them).
-"""
+"""The bucket itself: existence, a probe for check_s3 and /readyz, creation, and the CORS,
+lifecycle and public access rules configure_bucket sets."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 
-from ._boto import CREDENTIAL_CODES, NOT_FOUND_CODES, STORE_ERRORS, error_code, storage_errors, unavailable
-from .errors import StorageUnavailable
+from ..errors import StorageUnavailable
+from .base import BucketClient
+from .connection import (
+    CREDENTIAL_CODES,
+    NOT_FOUND_CODES,
+    STORE_ERRORS,
+    error_code,
+    storage_errors,
+    unavailable,
+)
+from .results import BucketProbe
 
 
-@dataclass(frozen=True)
-class BucketProbe:
-    """What a HEAD of the bucket said; `problem` is None when the bucket answered."""
-
-    problem: Literal["credentials", "missing", "unreachable"] | None
-    error_code: str = ""
-    region: str = ""
-    server_time: datetime | None = None
-
-
-class BucketOperations:
-    """Needs `self.client`, `self.bucket_name` and `self.region` (S3Client provides them)."""
-
+class BucketRules(BucketClient):
     def bucket_exists(self) -> bool:
         probe = self.probe_bucket()
         if probe.problem == "missing":
