@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import field_refs, lifecycle
-from ._sweeps import HEAD_CONCURRENCY, BucketSweeps, pages
+from .bucket_walks import HEAD_CONCURRENCY, BucketWalks, pages
 from .deletion import upload_delete_many
 from .errors import InvalidCleanupOption, StorageUnavailable
 from .failures import failure_of
@@ -78,6 +78,9 @@ class CleanupReport:
             + f"{len(self.errors)} errors."
         )
 
+    def add_refused(self, keys: list[str]) -> None:
+        self.errors += [f"S3 refused to delete {key}" for key in keys]
+
 
 def minimum_age() -> timedelta:
     """The youngest a pending upload may be to be settled: how long an upload policy lives."""
@@ -90,7 +93,7 @@ def minimum_grace() -> timedelta:
 
 
 @dataclass
-class CleanupRun(BucketSweeps):
+class CleanupRun:
     """One cleanup: its options, its S3 client and its report. `run()` does every step asked for."""
 
     older_than: timedelta = timedelta(hours=24)
@@ -101,6 +104,8 @@ class CleanupRun(BucketSweeps):
     now: datetime | None = None
     progress: Progress | None = None
     report: CleanupReport = field(init=False)
+    client: S3Client = field(init=False)
+    walks: BucketWalks = field(init=False)
 
     def __post_init__(self) -> None:
         if self.older_than < minimum_age():
@@ -116,6 +121,15 @@ class CleanupRun(BucketSweeps):
         self.report = CleanupReport(dry_run=self.dry_run, verified=self.verify)
         # A command, not a request: it may wait longer for a slow store.
         self.client = S3Client(timeouts="batch")
+        self.walks = BucketWalks(self.client, self.report, self.now, self.grace, self.dry_run, self._progress)
+
+    def verify_complete(self) -> None:
+        """Mark failed the complete uploads whose object is gone (`--verify`; bucket_walks.py)."""
+        self.walks.verify_complete()
+
+    def delete_orphans(self) -> None:
+        """Delete objects past the grace that no live record names (`--orphans`; bucket_walks.py)."""
+        self.walks.delete_orphans()
 
     def run(self) -> CleanupReport:
         self.sweep_dead_policies()
@@ -194,7 +208,9 @@ class CleanupRun(BucketSweeps):
         else:
             settled_completed, settled_failed = self._settle(completed, failures)
             # Only objects of rows this run failed: a row another process settled is its business.
-            self._refused(self.client.delete_many([invalid[pk] for pk in settled_failed if pk in invalid]))
+            self.report.add_refused(
+                self.client.delete_many([invalid[pk] for pk in settled_failed if pk in invalid])
+            )
             # A failed multipart upload's parts go with it, as upload_fail does.
             for row in claimed:
                 if row.multipart_upload_id and row.pk in settled_failed:
@@ -275,7 +291,7 @@ class CleanupRun(BucketSweeps):
             except StorageUnavailable as e:
                 self.report.errors.append(str(e))
                 return
-            self._refused(refused)
+            self.report.add_refused(refused)
             if not refused:
                 tombstone.delete()
                 self.report.swept += 1
@@ -313,7 +329,7 @@ class CleanupRun(BucketSweeps):
             except StorageUnavailable as e:
                 self.report.errors.append(str(e))
                 return
-            self._refused(sorted(refused))
+            self.report.add_refused(sorted(refused))
             done = [pk for pk, key in batch if key not in refused]
             lifecycle.forget(done)
             self.report.deletes_finished += len(done)
@@ -331,9 +347,6 @@ class CleanupRun(BucketSweeps):
                     self.report.multipart_aborted += 1
         except StorageUnavailable as e:
             self.report.errors.append(str(e))
-
-    def _refused(self, keys: list[str]) -> None:
-        self.report.errors += [f"S3 refused to delete {key}" for key in keys]
 
     def _progress(self, what: str, count: int) -> None:
         if self.progress:

@@ -1,15 +1,18 @@
 """The cleanup steps that walk the bucket's listing beside the records, in constant memory: the
-orphan sweep and the check of complete uploads. Private to `uploads.cleanup` (CleanupRun
-inherits them; it provides `client`, `report`, `now`, `grace`, `dry_run` and `_progress`).
+orphan sweep and the check of complete uploads. A `CleanupRun` (uploads/cleanup.py) makes one
+`BucketWalks` with its client, report and options, and calls it for `--orphans` and `--verify`.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.db import connection
 from django.db.models import F, Q
@@ -20,6 +23,10 @@ from .form_uploads import placeholder_key
 from .keys import derived_owner_folder, uploads_root
 from .lifecycle import transition_many
 from .models import Upload
+from .s3 import S3Client
+
+if TYPE_CHECKING:
+    from .cleanup import CleanupReport
 
 logger = logging.getLogger("uploads.cleanup")
 
@@ -28,7 +35,17 @@ VERIFY_BATCH_SIZE = 100
 HEAD_CONCURRENCY = 8
 
 
-class BucketSweeps:
+@dataclass
+class BucketWalks:
+    """The listing walks of one cleanup run, which counts what they do in its `report`."""
+
+    client: S3Client
+    report: CleanupReport
+    now: datetime
+    grace: timedelta
+    dry_run: bool
+    progress: Callable[[str, int], None]
+
     # --- Complete uploads whose object is gone or was replaced ------------------------------
 
     def verify_complete(self) -> None:
@@ -66,7 +83,7 @@ class BucketSweeps:
                     self._fail_gone(pool, gone)
                     gone = []
                 if checked % VERIFY_BATCH_SIZE == 0:
-                    self._progress("complete uploads verified", checked)
+                    self.progress("complete uploads verified", checked)
             if gone:
                 self._fail_gone(pool, gone)
         except StorageUnavailable as e:
@@ -120,7 +137,7 @@ class BucketSweeps:
                     self._delete_orphans(orphans[:batch])
                     orphans = orphans[batch:]
                 seen += len(page)
-                self._progress("objects checked", seen)
+                self.progress("objects checked", seen)
             if orphans:
                 self._delete_orphans(orphans)
         except StorageUnavailable as e:
@@ -129,7 +146,7 @@ class BucketSweeps:
     def _delete_orphans(self, keys: list[str]) -> None:
         refused = [] if self.dry_run else self.client.delete_many(keys)
         self.report.orphans_deleted += len(keys) - len(refused)
-        self._refused(refused)
+        self.report.add_refused(refused)
 
 
 def _derived_of_live_uploads(keys: list[str]) -> set[str]:
