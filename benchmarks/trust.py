@@ -83,8 +83,8 @@ def scan_throughput(socket_path: Path, tmp: Path) -> dict:
 def burst(owner, env: dict, tmp: Path, *, scanner: bool) -> dict:
     from django.db import transaction
     from django.utils import timezone
-    from uploads.keys import object_key
 
+    from uploads.keys import object_key
     from uploads.models import Processing, Scan, Upload
     from uploads.processing.state import after_complete
     from uploads.s3 import S3Client

@@ -12,21 +12,18 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from django.db import connection
 from django.db.models import F, Q
 from django.db.models.functions import Collate
 
+from .cleanup_report import CleanupReport
 from .errors import StorageUnavailable
 from .form_uploads import placeholder_key
 from .keys import derived_owner_folder, uploads_root
 from .lifecycle import transition_many
 from .models import Upload
 from .s3 import S3Client
-
-if TYPE_CHECKING:
-    from .cleanup import CleanupReport
 
 logger = logging.getLogger("uploads.cleanup")
 
