@@ -1,7 +1,7 @@
 """Settings for the project, read from the environment and from `.env` when present.
 
 Every variable is listed in `.env.example`. The AWS names are django-storages' own, plus the
-seed's aliases (`AWS_S3_BUCKET_NAME`, `AWS_REGION`).
+specification's names (`AWS_S3_BUCKET_NAME`, `AWS_REGION`), kept as supported aliases.
 """
 
 from datetime import timedelta
@@ -133,12 +133,12 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
-# --- S3 (django-storages names, with the seed's aliases) ------------------------------------
+# --- S3 (django-storages names, with the specification's aliases) ---------------------------
 
 AWS_ACCESS_KEY_ID = env.str("AWS_ACCESS_KEY_ID", default="")
 AWS_SECRET_ACCESS_KEY = env.str("AWS_SECRET_ACCESS_KEY", default="")
 AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
-AWS_S3_BUCKET_NAME = AWS_STORAGE_BUCKET_NAME  # the seed's name
+AWS_S3_BUCKET_NAME = AWS_STORAGE_BUCKET_NAME  # the specification's name, a supported alias
 AWS_REGION = env.str("AWS_REGION", default="us-east-1")
 AWS_S3_REGION_NAME = AWS_REGION
 # Set for S3-compatible stores (MinIO, R2, the embedded server of `make run`).

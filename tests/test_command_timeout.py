@@ -1,9 +1,9 @@
-"""Every command's wrapper (uploads/management/commands/_outages.py): its own statement timeout."""
+"""Every command's wrapper (uploads/management/commands/_command_errors.py): its own statement timeout."""
 
 import pytest
 from django.db import connection
 
-from uploads.management.commands._outages import command_statement_timeout
+from uploads.management.commands._command_errors import command_statement_timeout
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from uploads.models import Upload
 pytestmark = pytest.mark.django_db
 
 
-def test_seed_status_constants_are_the_choices():
+def test_the_status_constants_of_the_python_interface_are_the_choices():
     assert (Upload.STATUS_PENDING, Upload.STATUS_COMPLETE, Upload.STATUS_FAILED) == (
         "pending",
         "complete",

@@ -58,3 +58,13 @@ def test_each_module_attribute_the_readme_names_exists(module, attribute):
 def test_the_tables_name_some_code():
     assert len(PATHS) > 10
     assert len(DOTTED) > 5
+
+
+def test_no_module_in_uploads_is_over_350_lines():
+    long = [
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "uploads").rglob("*.py")
+        if "migrations" not in path.parts and len(path.read_text().splitlines()) > 350
+    ]
+
+    assert long == []

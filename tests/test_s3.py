@@ -9,7 +9,7 @@ from uploads.keys import object_key, upload_folder
 from uploads.s3 import S3Client
 from uploads.s3.connection import clients_built
 
-# Keys as the app builds them (the seed's methods take any key).
+# Keys as the app builds them (upload_file, list_objects and delete_object take any key).
 NOTES = object_key(uuid.uuid4(), "notes.txt")
 LOGO = object_key(uuid.uuid4(), "logo.txt")
 

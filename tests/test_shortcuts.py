@@ -8,12 +8,12 @@ from uploads.shortcuts import complete_upload, delete_upload, get_direct_upload_
 pytestmark = pytest.mark.django_db
 
 
-def test_it_works_as_the_seed_shows(s3, post_to_s3):
+def test_it_works_as_the_specification_shows(s3, post_to_s3):
     result = get_direct_upload_form_data(
         original_filename="example.jpg",
         content_type="image/jpeg",
         max_file_size=5 * 1024 * 1024,
-        prefix="uploads/images",  # the seed's own example: under the uploads root already
+        prefix="uploads/images",  # the specification's own example: under the uploads root already
     )
     post_to_s3(result["form_url"], result["form_fields"], b"\xff\xd8 jpeg bytes")
     completed = complete_upload(result["upload_id"], status=Upload.STATUS_COMPLETE)

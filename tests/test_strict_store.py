@@ -205,7 +205,7 @@ def test_the_upload_response_lets_only_an_allowed_origin_read_it(cors, user):
     assert "ETag" in allowed.headers["Access-Control-Expose-Headers"]
 
 
-# --- The lifecycle, the seed's interface and the commands ----------------------------------------
+# --- The lifecycle, the Python interface and the commands ----------------------------------------
 
 
 def test_the_whole_lifecycle_runs_through_the_services(strict_s3, user, post_to_s3):
@@ -223,7 +223,7 @@ def test_the_whole_lifecycle_runs_through_the_services(strict_s3, user, post_to_
     assert strict_s3.head(upload.key) is None
 
 
-def test_the_seed_shortcuts_upload_link_and_delete(strict_s3, user, post_to_s3):
+def test_the_shortcuts_upload_link_and_delete(strict_s3, user, post_to_s3):
     form = shortcuts.get_direct_upload_form_data("notes.txt", "text/plain", max_file_size=len(BODY))
     assert post_to_s3(form["form_url"], form["form_fields"], BODY).status_code == 201
 
@@ -238,7 +238,7 @@ def test_the_seed_shortcuts_upload_link_and_delete(strict_s3, user, post_to_s3):
     assert strict_s3.list_objects(prefix=uploads_root())["count"] == 0
 
 
-def test_the_seed_client_uploads_lists_and_deletes_with_default_checksums(strict_s3, tmp_path):
+def test_the_clients_dict_methods_upload_list_and_delete_with_default_checksums(strict_s3, tmp_path):
     path = tmp_path / "notes.txt"
     path.write_bytes(BODY)
 
@@ -254,7 +254,7 @@ def test_the_seed_client_uploads_lists_and_deletes_with_default_checksums(strict
     assert strict_s3.list_objects(prefix=upload_folder("seed"))["count"] == 0
 
 
-def test_the_seed_client_uploads_a_multipart_file_with_default_checksums(strict_s3, tmp_path):
+def test_the_clients_upload_file_stores_a_multipart_file_with_default_checksums(strict_s3, tmp_path):
     path = tmp_path / "big.bin"
     path.write_bytes(b"m" * (9 * 1024 * 1024))  # over boto3's 8 MiB multipart threshold
 

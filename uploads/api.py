@@ -12,7 +12,7 @@ from django.http import HttpRequest, JsonResponse
 from ninja import Query, Router, Status
 
 from . import cursors, deletion, errors, listing, multipart, services, signing
-from .auth import UserRateThrottle
+from .auth import PerUserRateLimit
 from .deadline import STORAGE_RETRY_AFTER
 from .schemas import (
     CompleteIn,
@@ -93,7 +93,7 @@ def upload_error(request: HttpRequest, exc: errors.UploadError) -> JsonResponse:
     "",
     response={201: DirectUploadOut, 400: ErrorOut, 415: ErrorOut, **ERRORS},
     summary="Start an upload: sign a POST policy for one file",
-    throttle=UserRateThrottle("UPLOADS_RATE_PRESIGN"),
+    throttle=PerUserRateLimit("UPLOADS_RATE_PRESIGN"),
 )
 def create_upload(request, payload: UploadIn):
     direct = services.upload_start(
@@ -111,7 +111,7 @@ def create_upload(request, payload: UploadIn):
     "/{upload_id}/complete",
     response={200: UploadOut, 409: ErrorOut, **ERRORS},
     summary="Complete an upload after S3 has the file (verified with S3)",
-    throttle=UserRateThrottle("UPLOADS_RATE_COMPLETE"),
+    throttle=PerUserRateLimit("UPLOADS_RATE_COMPLETE"),
 )
 def complete_upload(request, upload_id: UUID):
     upload = services.upload_get(upload_id=upload_id, owner=request.auth)
@@ -157,7 +157,7 @@ def get_upload(request, upload_id: UUID):
     "/{upload_id}/url",
     response={200: DownloadUrlOut, 409: ErrorOut, **ERRORS},
     summary="A download URL for a completed upload",
-    throttle=UserRateThrottle("UPLOADS_RATE_URL"),
+    throttle=PerUserRateLimit("UPLOADS_RATE_URL"),
 )
 def upload_url(request, upload_id: UUID, query: Query[UrlQuery]):
     upload = services.upload_get(upload_id=upload_id, owner=request.auth)
@@ -182,7 +182,7 @@ def delete_upload(request, upload_id: UUID):
     "/{upload_id}/parts",
     response={200: PartUrlsOut, 409: ErrorOut, **ERRORS},
     summary="Presigned UploadPart URLs for up to 100 parts, each signed for its exact length",
-    throttle=UserRateThrottle("UPLOADS_RATE_PARTS"),
+    throttle=PerUserRateLimit("UPLOADS_RATE_PARTS"),
 )
 def part_urls(request, upload_id: UUID, payload: PartNumbersIn):
     upload = services.upload_get(upload_id=upload_id, owner=request.auth)
@@ -195,7 +195,7 @@ def part_urls(request, upload_id: UUID, payload: PartNumbersIn):
     "/{upload_id}/parts",
     response={200: PartsOut, 409: ErrorOut, **ERRORS},
     summary="The parts the store already has (to resume a multipart upload)",
-    throttle=UserRateThrottle("UPLOADS_RATE_PARTS"),
+    throttle=PerUserRateLimit("UPLOADS_RATE_PARTS"),
 )
 def list_parts(request, upload_id: UUID):
     upload = services.upload_get(upload_id=upload_id, owner=request.auth)
@@ -206,7 +206,7 @@ def list_parts(request, upload_id: UUID):
     "/{upload_id}/sign",
     response={200: SignOut, 409: ErrorOut, **ERRORS},
     summary="Presign one S3 request within this upload's plan (Uppy 6's signRequest)",
-    throttle=UserRateThrottle("UPLOADS_RATE_SIGN"),
+    throttle=PerUserRateLimit("UPLOADS_RATE_SIGN"),
 )
 def sign_request(request, upload_id: UUID, payload: SignIn):
     upload = services.upload_get(upload_id=upload_id, owner=request.auth)

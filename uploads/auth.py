@@ -78,7 +78,7 @@ def parse_rate(rate: str) -> tuple[int, int] | None:
     return (count, seconds) if count is not None and count > 0 and seconds else None
 
 
-class UserRateThrottle(SimpleRateThrottle):
+class PerUserRateLimit(SimpleRateThrottle):
     """django-ninja's cache-backed throttle, per user (session or token alike) and per operation.
 
     The rate is read from a setting on each request (0 = no limit); counts live in Django's

@@ -10,7 +10,7 @@ from ninja import Field, Router, Status
 
 from . import field_uploads
 from .api import ERRORS
-from .auth import UserRateThrottle
+from .auth import PerUserRateLimit
 from .schemas import DirectUploadOut, ErrorOut, UploadIn
 
 router = Router(tags=["upload fields"])
@@ -31,7 +31,7 @@ class FieldUploadOut(DirectUploadOut):
     response={201: FieldUploadOut, 400: ErrorOut, 415: ErrorOut, **ERRORS},
     summary="Start an upload for a model's UploadField, within its limits",
     url_name="field_upload_start",
-    throttle=UserRateThrottle("UPLOADS_RATE_PRESIGN"),
+    throttle=PerUserRateLimit("UPLOADS_RATE_PRESIGN"),
 )
 def start_field_upload(request, payload: FieldUploadIn):
     started = field_uploads.field_upload_start(

@@ -72,7 +72,7 @@ class Upload(models.Model):
         # delete a crash interrupted).
         DELETING = "deleting", "Deleting"
 
-    # The seed's names.
+    # The Python interface's names (the specification's `Upload.STATUS_*`).
     STATUS_PENDING = Status.PENDING
     STATUS_COMPLETE = Status.COMPLETE
     STATUS_FAILED = Status.FAILED

@@ -1,7 +1,8 @@
-"""The seed's dict-returning functions, kept as a thin layer over `uploads.services`.
+"""The supported Python interface for scripts and sites: dict-returning functions over the services.
 
-Each returns `{"success": True, ...}` or `{"success": False, "error": message, "code": code}`.
-New code should call the services directly and handle `UploadError`.
+Each returns `{"success": True, ...}` or `{"success": False, "error": message, "code": code}`, as
+the specification shows (README, "Using it from Python"); they never raise. Code that prefers
+exceptions calls `uploads.services` and handles `UploadError`.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from uploads.bucket import storage_checks
-from uploads.management.commands._outages import one_line_errors
+from uploads.management.commands._command_errors import one_line_errors
 
 
 class Command(BaseCommand):

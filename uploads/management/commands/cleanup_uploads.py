@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from uploads.cleanup import CleanupRun
 from uploads.errors import UploadError
-from uploads.management.commands._outages import one_line_errors
+from uploads.management.commands._command_errors import one_line_errors
 
 _DURATION = re.compile(r"^(\d+)([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from uploads import bucket
 from uploads.errors import UploadError
-from uploads.management.commands._outages import one_line_errors
+from uploads.management.commands._command_errors import one_line_errors
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from uploads.management.commands._outages import one_line_errors
+from uploads.management.commands._command_errors import one_line_errors
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from uploads.management.commands._outages import one_line_errors
+from uploads.management.commands._command_errors import one_line_errors
 from uploads.models import ApiToken
 
 
