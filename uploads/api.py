@@ -210,10 +210,11 @@ def list_parts(request, upload_id: UUID):
 )
 def sign_request(request, upload_id: UUID, payload: SignIn):
     upload = services.upload_get(upload_id=upload_id, owner=request.auth)
-    return signing.sign_request(
+    signed = signing.sign_request(
         upload=upload,
         method=payload.method,
         key=payload.key,
         upload_id=payload.uploadId,
         part_number=payload.partNumber,
     )
+    return {"url": signed.url, "headers": signed.headers, "key": upload.key}  # the key the server chose

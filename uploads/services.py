@@ -37,7 +37,7 @@ from .processing.state import after_complete
 from .processing.trust import require_servable
 from .rules import clean_checksum, size_range
 from .s3 import ObjectInfo, S3Client
-from .serving import acl_for, serving_for
+from .serving import pinned_headers, serving_for
 
 logger = logging.getLogger(__name__)
 
@@ -130,11 +130,8 @@ def upload_start(
     )
     pinned = {
         "key": key,
-        "content_type": content_type,
         "expires_in": expires_in,
-        "acl": acl_for(public),
-        # Stored with the object, so even its plain URL never shows a script-capable file inline.
-        "content_disposition": serving_for(content_type, display_name).disposition,
+        **pinned_headers(content_type=content_type, filename=display_name, public=public),
     }
     try:
         if uses_multipart(size):

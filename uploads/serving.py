@@ -19,6 +19,17 @@ def acl_for(public: bool) -> str:
     return "public-read" if public else settings.UPLOADS_PRIVATE_ACL
 
 
+def pinned_headers(*, content_type: str, filename: str, public: bool) -> dict[str, str]:
+    """What every signed upload of a new object pins besides its key: its type, its ACL and its
+    Content-Disposition, stored with the object so even its plain URL never shows a
+    script-capable file inline. For the policy, the PUT, and CreateMultipartUpload alike."""
+    return {
+        "content_type": content_type,
+        "acl": acl_for(public),
+        "content_disposition": serving_for(content_type, filename).disposition,
+    }
+
+
 # --- Serving ----------------------------------------------------------------------------------
 
 # Types a browser renders with script, or as a document that can carry it: never inline, whatever

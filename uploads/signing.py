@@ -12,8 +12,6 @@ Nothing is signed once the upload's policy has expired.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django.conf import settings
 from django.utils import timezone
 
@@ -29,20 +27,11 @@ from .errors import (
 from .models import Upload
 from .multipart import part_length, parts_problem, planned_count, planned_part_size, planned_parts
 from .s3 import S3Client, SignedRequest
-from .serving import acl_for, serving_for
+from .serving import pinned_headers
 
 # A signed CreateMultipartUpload can be replayed until it expires; each replay makes an empty
 # multipart upload (no bytes: parts are signed only for the bound one). Short, so few can.
 CREATE_URL_LIFETIME = 60
-
-
-@dataclass(frozen=True)
-class Signed:
-    """A presigned request for a client such as Uppy: `key` is the key the server chose."""
-
-    url: str
-    headers: dict[str, str]
-    key: str
 
 
 def sign_request(
@@ -52,12 +41,12 @@ def sign_request(
     key: str = "",
     upload_id: str | None = None,
     part_number: int | None = None,
-) -> Signed:
+) -> SignedRequest:
     """Presign one of the client's S3 requests, only within this upload's plan.
 
     Without an upload id: PutObject (PUT) of an upload sent whole, or CreateMultipartUpload
     (POST) of one planned in parts, always of the server's key whatever key the client proposed
-    (the answer's `key` says which). With one: UploadPart (PUT), ListParts (GET),
+    (the API answers it as `key`). With one: UploadPart (PUT), ListParts (GET),
     CompleteMultipartUpload (POST) or AbortMultipartUpload (DELETE), on the id the server holds;
     the first id a client presents is kept only if the store lists it as an unfinished upload of
     this key, and no other after it.
@@ -96,17 +85,17 @@ def sign_request(
         )
     else:
         raise SignRefused(f"The server does not sign {method[:10]} requests.")
-    return Signed(signed.url, signed.headers, upload.key)
+    return signed
 
 
-def _sign_start(upload: Upload, method: str) -> Signed:
+def _sign_start(upload: Upload, method: str) -> SignedRequest:
     """PutObject of an upload sent whole, or CreateMultipartUpload (once) of one planned in parts."""
     client = S3Client()
     pinned = {
         "key": upload.key,
-        "content_type": upload.content_type,
-        "acl": acl_for(upload.public),
-        "content_disposition": serving_for(upload.content_type, upload.original_filename).disposition,
+        **pinned_headers(
+            content_type=upload.content_type, filename=upload.original_filename, public=upload.public
+        ),
     }
     if method == "PUT":
         if upload.part_size:
@@ -116,7 +105,7 @@ def _sign_start(upload: Upload, method: str) -> Signed:
         put = client.presigned_put(
             **pinned, size=upload.expected_size, expires_in=settings.UPLOADS_PRESIGN_EXPIRATION
         )
-        return Signed(put.url, put.headers, upload.key)
+        return put
     if method == "POST":
         if not upload.part_size:
             raise NotMultipart(f"{upload.original_filename} is planned as one upload, not in parts.")
@@ -129,7 +118,7 @@ def _sign_start(upload: Upload, method: str) -> Signed:
         create = client.presigned_create_multipart(
             **pinned, expires_in=min(CREATE_URL_LIFETIME, settings.UPLOADS_PRESIGN_EXPIRATION)
         )
-        return Signed(create.url, create.headers, upload.key)
+        return create
     raise SignRefused("Only uploads are signed; delete an upload through the API.")
 
 
