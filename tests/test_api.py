@@ -33,6 +33,7 @@ def test_start_answers_201_with_what_a_client_needs_to_post_the_file(s3, api, us
     assert set(body) == {"id", "method", "url", "fields", "headers", "key", "expires_at", "max_size"} | {
         "part_size",
         "parts_count",
+        "part_urls_per_request",
     }
     assert (body["method"], body["headers"]) == ("POST", {})
     assert body["fields"]["key"] == body["key"]

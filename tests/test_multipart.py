@@ -20,6 +20,7 @@ from uploads.models import Upload
 def test_start_above_the_threshold_answers_multipart_with_the_servers_plan(started, s3):
     assert (started["method"], started["part_size"], started["parts_count"]) == ("multipart", 5 * MIB, 3)
     assert (started["url"], started["fields"], started["headers"]) == ("", {}, {})
+    assert started["part_urls_per_request"] == multipart.PART_URL_BATCH
     upload = Upload.objects.get(pk=started["id"])
     assert [m.upload_id for m in open_multipart_uploads(s3)] == [upload.multipart_upload_id]
 
@@ -73,7 +74,7 @@ def test_listing_parts_says_which_parts_the_store_has(started, api, body):
 
     listed = api.get(f"/api/uploads/{started['id']}/parts").json()
 
-    assert (listed["part_size"], listed["parts_count"]) == (5 * MIB, 3)
+    assert (listed["part_size"], listed["parts_count"], listed["part_urls_per_request"]) == (5 * MIB, 3, 100)
     assert [(p["part_number"], p["size"]) for p in listed["parts"]] == [(1, 5 * MIB), (3, 1 * MIB)]
 
 

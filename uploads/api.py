@@ -181,7 +181,7 @@ def delete_upload(request, upload_id: UUID):
 @router.post(
     "/{upload_id}/parts",
     response={200: PartUrlsOut, 409: ErrorOut, **ERRORS},
-    summary="Presigned UploadPart URLs for up to 100 parts, each signed for its exact length",
+    summary="Presigned UploadPart URLs for up to part_urls_per_request parts, each signed for its exact length",
     throttle=PerUserRateLimit("UPLOADS_RATE_PARTS"),
 )
 def part_urls(request, upload_id: UUID, payload: PartNumbersIn):

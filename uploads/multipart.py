@@ -36,7 +36,7 @@ from .rules import clean_checksum
 from .s3 import Part, S3Client, limits
 from .s3.limits import MIB
 
-PART_URL_BATCH = 100  # part URLs signed per call
+PART_URL_BATCH = 100  # part URLs signed per call (POST /parts); clients read it from the plan
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,7 @@ class MultipartState:
     part_size: int
     parts_count: int
     parts: list[Part]
+    part_urls_per_request: int = PART_URL_BATCH
 
 
 # --- The plan ---------------------------------------------------------------------------------

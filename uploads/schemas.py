@@ -11,6 +11,7 @@ from pydantic import StrictInt
 
 from .listing import MAX_PAGE
 from .models import Upload
+from .multipart import PART_URL_BATCH
 from .processing.results import metadata_out, thumbnail_out
 
 MAX_PAGE_SIZE = 100
@@ -76,6 +77,9 @@ class DirectUploadOut(Schema):
     max_size: int
     part_size: int | None = Field(None, description="multipart: the size of every part but the last.")
     parts_count: int | None = Field(None, description="multipart: how many parts.")
+    part_urls_per_request: int | None = Field(
+        None, description="multipart: the most part numbers one POST /parts signs."
+    )
 
 
 class UploadOut(Schema):
@@ -167,7 +171,7 @@ class DownloadUrlOut(Schema):
 
 
 class PartNumbersIn(Schema):
-    part_numbers: list[int] = Field(..., min_length=1, max_length=100, examples=[[1, 2, 3]])
+    part_numbers: list[int] = Field(..., min_length=1, max_length=PART_URL_BATCH, examples=[[1, 2, 3]])
     checksums: dict[str, str] = Field(
         default_factory=dict,
         description='Optional base64 SHA-256 of each part, by part number ({"1": "…"}): each URL signs '
@@ -199,6 +203,7 @@ class PartOut(Schema):
 class PartsOut(Schema):
     part_size: int
     parts_count: int
+    part_urls_per_request: int = Field(..., description="The most part numbers one POST /parts signs.")
     parts: list[PartOut] = Field(..., description="The parts the store already has.")
 
 

@@ -32,7 +32,14 @@ from .failures import failure_of
 from .inspection import Inspection, inspect, rules_for
 from .keys import clean_filename, object_key
 from .models import Upload
-from .multipart import multipart_abort_for, multipart_finish, multipart_plan, parts_count, uses_multipart
+from .multipart import (
+    PART_URL_BATCH,
+    multipart_abort_for,
+    multipart_finish,
+    multipart_plan,
+    parts_count,
+    uses_multipart,
+)
 from .processing.state import after_complete
 from .processing.trust import require_servable
 from .rules import clean_checksum, size_range
@@ -60,6 +67,10 @@ class DirectUpload:
     @property
     def parts_count(self) -> int | None:
         return None if self.part_size is None else parts_count(self.upload.expected_size, self.part_size)
+
+    @property
+    def part_urls_per_request(self) -> int | None:
+        return None if self.part_size is None else PART_URL_BATCH
 
     @property
     def id(self) -> uuid.UUID:

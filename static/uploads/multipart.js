@@ -1,7 +1,7 @@
 // The multipart protocol, for files the server chose to receive in parts (method "multipart"):
 //   1. GET  {apiUrl}/{id}/parts                -> the plan and the parts the store already has (resume)
-//   2. POST {apiUrl}/{id}/parts {part_numbers, checksums} -> URLs for up to 100 parts, each signed
-//      for its length and, when the page hashed it (ctx.partChecksum), its SHA-256
+//   2. POST {apiUrl}/{id}/parts {part_numbers, checksums} -> URLs for up to plan.part_urls_per_request
+//      parts, each signed for its length and, when the page hashed it (ctx.partChecksum), its SHA-256
 //   3. PUT each missing part to its URL, CONCURRENCY at a time; a network error or a 5xx is retried
 //      with backoff, an expired URL (403) is signed again
 // upload-client.js then asks the server to complete it: the server lists the parts itself.
@@ -9,7 +9,6 @@
   "use strict";
 
   const CONCURRENCY = 4;
-  const BATCH = 100; // part URLs per request, the server's limit
   // With checksums a batch waits for its parts' digests: the first batch is one round of
   // CONCURRENCY parts (the transfer starts as soon as they are hashed), the next ones 16 parts,
   // few enough requests to stay far under the /parts rate limit.
@@ -19,17 +18,18 @@
   async function storedParts(id, { apiUrl, callApi, csrfToken }) {
     const response = await callApi(`${apiUrl}/${id}/parts`, csrfToken, { method: "GET" });
     if (!response.ok) throw Object.assign(new Error("not resumable"), { status: response.status });
-    return response.json(); // {part_size, parts_count, parts: [{part_number, size, etag}]}
+    return response.json(); // {part_size, parts_count, part_urls_per_request, parts: [{part_number, size, etag}]}
   }
 
-  // Send every part the store lacks. `plan` is {id, part_size, parts_count}; `stored` the parts
+  // Send every part the store lacks. `plan` is {id, part_size, parts_count, part_urls_per_request}; `stored` the parts
   // the store already has. Progress counts the stored parts as sent.
   async function sendParts(plan, file, stored, ctx) {
     const { apiUrl, csrfToken, callApi, apiErrorMessage, UploadError, onProgress, signal, retryDelays } = ctx;
     const partChecksum = ctx.partChecksum || null;
     // Where the batch of the index-th missing part starts, and its length.
+    const batch = plan.part_urls_per_request; // the server's limit, from its plan
     const batchOf = (index) => {
-      if (!partChecksum) return [index - (index % BATCH), BATCH];
+      if (!partChecksum) return [index - (index % batch), batch];
       if (index < CONCURRENCY) return [0, CONCURRENCY];
       return [index - ((index - CONCURRENCY) % HASHED_BATCH), HASHED_BATCH];
     };

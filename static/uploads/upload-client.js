@@ -165,7 +165,8 @@
       onStage("resuming");
       try {
         const state = await multipart.storedParts(resumeId, { apiUrl, csrfToken, callApi });
-        direct = { id: resumeId, method: "multipart", part_size: state.part_size, parts_count: state.parts_count };
+        const { part_size, parts_count, part_urls_per_request } = state;
+        direct = { id: resumeId, method: "multipart", part_size, parts_count, part_urls_per_request };
         stored = state.parts;
       } catch (_) { /* gone, settled or unreachable: start afresh */ }
     }
