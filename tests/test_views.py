@@ -14,6 +14,7 @@ from django.urls import reverse
 from uploads import listing
 from uploads.keys import object_key, uploads_root
 from uploads.models import Upload
+from uploads.serving import RASTER_IMAGE_TYPES
 
 HTMX = {"HX-Request": "true"}
 
@@ -637,3 +638,10 @@ def test_htmx_swaps_an_outages_503_into_the_messages_and_no_other_error(browser)
     assert (rules["503"]["swap"], rules["503"]["target"]) == (True, "#messages")
     assert rules["[45].."]["swap"] is False
     assert "{#" not in page
+
+
+def test_the_uploader_previews_locally_the_raster_types_the_server_names(browser):
+    page = browser.get(reverse("uploads:index")).content.decode()
+
+    listed = re.search(r'data-raster-types="([^"]*)"', page).group(1).split(",")
+    assert set(listed) == RASTER_IMAGE_TYPES

@@ -28,7 +28,7 @@ from .forms import BulkDeleteForm, ListQueryForm, ShareForm
 from .processing.results import metadata_summary, thumbnail_out
 from .processing.trust import is_servable, scan_shown
 from .s3 import S3Client
-from .serving import serves_inline
+from .serving import RASTER_IMAGE_TYPES, serves_inline
 
 PAGE_SIZE = 25
 UPLOADS_CHANGED = "uploads-changed"
@@ -125,6 +125,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "filters": filters,
         "max_size": settings.UPLOADS_MAX_FILE_SIZE,
         "multipart_threshold": settings.UPLOADS_MULTIPART_THRESHOLD,
+        "raster_types": ",".join(sorted(RASTER_IMAGE_TYPES)),  # the uploader previews these locally
         "accept": ",".join(t for t in settings.UPLOADS_ALLOWED_CONTENT_TYPES if t != "*/*"),
         "cors_origin_missing": _cors_origin_missing(request) if request.user.is_staff else "",
         # What a pending row waits for, and when cleanup may settle it (cleanup.minimum_age()).

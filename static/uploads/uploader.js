@@ -24,8 +24,9 @@
   };
 
   const PARALLEL = 3; // files sent at once; the rest wait their turn
-  // Types the browser draws itself: shown from a local object URL, nothing uploaded for it.
-  const PREVIEWABLE = new Set(["image/png", "image/jpeg", "image/gif", "image/webp", "image/avif", "image/bmp"]);
+  // Types the browser draws itself (the server's raster types, serving.RASTER_IMAGE_TYPES): shown
+  // from a local object URL, nothing uploaded for it.
+  const PREVIEWABLE = new Set((form.dataset.rasterTypes || "").split(",").filter(Boolean));
   const NETWORK_HELP =
     "Storage could not be reached. The connection may have dropped, or the bucket's CORS rules may not " +
     "allow this site (the site's owner can fix that with manage.py configure_bucket).";
