@@ -10,7 +10,7 @@ from django.contrib.sessions.models import Session
 from django.utils import timezone
 from ninja import NinjaAPI
 
-from uploads.auth import SessionAuth, TokenAuth
+from uploads.api.auth import SessionAuth, TokenAuth
 
 api = NinjaAPI(urls_namespace="bench", auth=[TokenAuth(), SessionAuth()], docs_url=None)
 

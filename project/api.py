@@ -1,7 +1,7 @@
 """The site's one NinjaAPI, mounted at /api/ (interactive docs at /api/docs, for signed-in users).
 
 Every failure answers `{"detail": "...", "code": "..."}`, reusing the `detail` key of ninja's own
-errors: the uploads' errors through `uploads.api.upload_error`, ninja's and unexpected ones here.
+errors: the uploads' errors through `uploads.api.router.upload_error`, ninja's and unexpected ones here.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
 from project.outages import database_unavailable, is_database_outage
-from uploads.api import router as uploads_router
-from uploads.api import upload_error
-from uploads.auth import SessionAuth, TokenAuth
+from uploads.api.auth import SessionAuth, TokenAuth
+from uploads.api.fields import router as field_uploads_router
+from uploads.api.router import router as uploads_router
+from uploads.api.router import upload_error
 from uploads.errors import UploadError
-from uploads.field_api import router as field_uploads_router
 
 logger = logging.getLogger(__name__)
 

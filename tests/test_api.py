@@ -372,7 +372,7 @@ def test_the_openapi_schema_types_every_operation(client, user):
         ("POST", "/api/uploads/{upload_id}/parts"),
         ("GET", "/api/uploads/{upload_id}/parts"),
         ("POST", "/api/uploads/{upload_id}/sign"),
-        ("POST", "/api/field-uploads"),  # UploadField's widget (uploads/field_api.py)
+        ("POST", "/api/field-uploads"),  # UploadField's widget (uploads/api/fields.py)
     }
     assert "$ref" in str(operations[("POST", "/api/uploads")]["requestBody"])
     for (method, _path), spec in operations.items():

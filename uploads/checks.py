@@ -7,7 +7,7 @@ from urllib.parse import urlparse
 from django.conf import settings
 from django.core import checks
 
-from .auth import parse_rate
+from .api.auth import parse_rate
 from .content import libmagic_problem
 from .content_types import MIME_TYPE_PATTERN
 from .s3 import limits

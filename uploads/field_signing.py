@@ -3,7 +3,7 @@
 Two values, each with its own salt so one can never pass for the other:
 
 - the field's *spec* (its label and limits), rendered into the widget so the presign endpoint
-  (`uploads/field_api.py`) signs only what the field allows, whatever the browser sends back;
+  (`uploads/api/fields.py`) signs only what the field allows, whatever the browser sends back;
 - the *value*: an upload's id signed for one user and one field, handed out by that endpoint and
   posted back in the form. `read_value` accepts it only for that same user and field.
 """

@@ -1,4 +1,4 @@
-"""Starting an upload for a model's `UploadField` (its widget calls this through `field_api`).
+"""Starting an upload for a model's `UploadField` (its widget calls this through `api/fields.py`).
 
 The same start as any upload (`services.upload_start`: policy, quota, multipart by size), within
 the field's own limits, which come from its signed spec and never from the browser. The answer

@@ -21,7 +21,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import reswap, retarget, trigger_client_event
 
 from . import cursors, deletion, form_uploads, listing, quotas, services, sharing
-from .auth import PerUserRateLimit
+from .api.auth import PerUserRateLimit
 from .deadline import STORAGE_RETRY_AFTER
 from .errors import InvalidCursor, ScanPending, StorageUnavailable, UploadError, UploadNotFound
 from .forms import BulkDeleteForm, ListQueryForm, ShareForm

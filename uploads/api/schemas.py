@@ -9,10 +9,10 @@ from uuid import UUID
 from ninja import Field, Schema
 from pydantic import StrictInt
 
-from .listing import MAX_PAGE
-from .models import Upload
-from .multipart import PART_URL_BATCH
-from .processing.results import metadata_out, thumbnail_out
+from ..listing import MAX_PAGE
+from ..models import Upload
+from ..multipart import PART_URL_BATCH
+from ..processing.results import metadata_out, thumbnail_out
 
 MAX_PAGE_SIZE = 100
 StatusName = Literal["pending", "complete", "failed", "deleting"]

@@ -1,5 +1,5 @@
 """POST /api/field-uploads: an upload started for a model's UploadField, within the field's limits
-(uploads/field_api.py, uploads/field_uploads.py)."""
+(uploads/api/fields.py, uploads/field_uploads.py)."""
 
 import pytest
 from django.test import Client

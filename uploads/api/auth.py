@@ -15,7 +15,7 @@ from ninja.security import SessionAuth as NinjaSessionAuth
 from ninja.throttling import SimpleRateThrottle
 from ninja.utils import check_csrf
 
-from .models import ApiToken
+from ..models import ApiToken
 
 # Writing last_used_at on every call would turn each read into a write.
 TOKEN_USE_RESOLUTION = timedelta(minutes=1)

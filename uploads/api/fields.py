@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from ninja import Field, Router, Status
 
-from . import field_uploads
-from .api import ERRORS
+from .. import field_uploads
 from .auth import PerUserRateLimit
+from .router import ERRORS
 from .schemas import DirectUploadOut, ErrorOut, UploadIn
 
 router = Router(tags=["upload fields"])

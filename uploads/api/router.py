@@ -11,9 +11,9 @@ from uuid import UUID
 from django.http import HttpRequest, JsonResponse
 from ninja import Query, Router, Status
 
-from . import cursors, deletion, errors, listing, multipart, services, signing
+from .. import cursors, deletion, errors, listing, multipart, services, signing
+from ..deadline import STORAGE_RETRY_AFTER
 from .auth import PerUserRateLimit
-from .deadline import STORAGE_RETRY_AFTER
 from .schemas import (
     CompleteIn,
     DirectUploadOut,

@@ -1,0 +1,6 @@
+"""The JSON API under /api/: typed Ninja routers, thin operations over the services.
+
+`router` (uploads: presign, complete, url, delete, parts, sign), `fields` (the start for an
+UploadField's widget), their `schemas` and `auth` (session or token, `PerUserRateLimit`).
+Typed service errors become HTTP here (`router.ERROR_STATUS`); `project/api.py` mounts them.
+"""
