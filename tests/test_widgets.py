@@ -222,7 +222,12 @@ def test_a_new_file_survives_a_redisplay_after_another_fields_error(s3, user, ma
 def test_the_widgets_media_is_the_pages_client_code_and_its_own(user):
     media = str(DocumentForm(user=user).media)
 
-    for script in ("uploads/upload-client.js", "uploads/multipart.js", "uploads/upload-widget.js"):
+    for script in (
+        "uploads/transport.js",
+        "uploads/upload-client.js",
+        "uploads/multipart.js",
+        "uploads/upload-widget.js",
+    ):
         assert script in media
 
 

@@ -104,4 +104,4 @@ def load(page) -> str:
     )
     for url in scripts:
         page.add_script_tag(url=url)
-    return page.evaluate("JSON.parse(document.body.getAttribute('hx-headers'))['X-CSRFToken']")
+    return page.evaluate("document.querySelector('meta[name=csrf-token]').content")

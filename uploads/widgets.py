@@ -1,7 +1,7 @@
 """`DirectUploadWidget`: a file input that sends the file straight to S3, for `UploadField`.
 
-With JavaScript (static/uploads/upload-widget.js, on the page's own upload-client.js and
-multipart.js) the chosen file goes to the store with progress and Cancel, one request or in parts
+With JavaScript (static/uploads/upload-widget.js, on the page's own transport.js, upload-client.js
+and multipart.js) the chosen file goes to the store with progress and Cancel, one request or in parts
 by size as the server decides; the form then posts only the value the server signed. The file
 input has no name, so the bytes never reach Django even if a script misbehaves. Without
 JavaScript the widget says that choosing a file needs it, and the current file, with Clear,
@@ -33,7 +33,12 @@ class DirectUploadWidget(forms.Widget):
     spec: FieldSpec | None = None  # set by UploadFormField
 
     class Media:
-        js = ("uploads/upload-client.js", "uploads/multipart.js", "uploads/upload-widget.js")
+        js = (
+            "uploads/transport.js",
+            "uploads/upload-client.js",
+            "uploads/multipart.js",
+            "uploads/upload-widget.js",
+        )
         css = {"all": ("uploads/upload-widget.css",)}
 
     def clear_name(self, name: str) -> str:

@@ -1,7 +1,7 @@
 // The multipart protocol, for files the server chose to receive in parts (method "multipart"):
 //   1. GET  {apiUrl}/{id}/parts                -> the plan and the parts the store already has (resume)
 //   2. POST {apiUrl}/{id}/parts {part_numbers, checksums} -> URLs for up to plan.part_urls_per_request
-//      parts, each signed for its length and, when the page hashed it (ctx.partChecksum), its SHA-256
+//      parts, each signed for its length and, when the page hashed it (partChecksum), its SHA-256
 //   3. PUT each missing part to its URL, CONCURRENCY at a time; a network error or a 5xx is retried
 //      with backoff, an expired URL (403) is signed again
 // upload-client.js then asks the server to complete it: the server lists the parts itself.
@@ -13,19 +13,18 @@
   // CONCURRENCY parts (the transfer starts as soon as they are hashed), the next ones 16 parts,
   // few enough requests to stay far under the /parts rate limit.
   const HASHED_BATCH = 16;
+  const { UploadError, cancelled, sleep, callApi, apiErrorMessage, send } = window.UploadTransport;
 
   // Resolve with the parts the store has; reject with the API's refusal (the caller starts afresh).
-  async function storedParts(id, { apiUrl, callApi, csrfToken }) {
-    const response = await callApi(`${apiUrl}/${id}/parts`, csrfToken, { method: "GET" });
+  async function storedParts(id, apiUrl) {
+    const response = await callApi(`${apiUrl}/${id}/parts`, { method: "GET" });
     if (!response.ok) throw Object.assign(new Error("not resumable"), { status: response.status });
     return response.json(); // {part_size, parts_count, part_urls_per_request, parts: [{part_number, size, etag}]}
   }
 
   // Send every part the store lacks. `plan` is {id, part_size, parts_count, part_urls_per_request}; `stored` the parts
   // the store already has. Progress counts the stored parts as sent.
-  async function sendParts(plan, file, stored, ctx) {
-    const { apiUrl, csrfToken, callApi, apiErrorMessage, UploadError, onProgress, signal, retryDelays } = ctx;
-    const partChecksum = ctx.partChecksum || null;
+  async function sendParts(plan, file, stored, { apiUrl, onProgress, signal, retryDelays, partChecksum = null }) {
     // Where the batch of the index-th missing part starts, and its length.
     const batch = plan.part_urls_per_request; // the server's limit, from its plan
     const batchOf = (index) => {
@@ -61,7 +60,7 @@
           if (digests[index]) checksums[String(number)] = digests[index];
         });
       }
-      const response = await callApi(`${apiUrl}/${plan.id}/parts`, csrfToken, {
+      const response = await callApi(`${apiUrl}/${plan.id}/parts`, {
         method: "POST",
         body: JSON.stringify({ part_numbers: numbers, checksums }),
       }).catch(() => null);
@@ -85,35 +84,24 @@
 
     // One PUT of one part, with the headers it was signed with: resolve on 2xx; reject with
     // {status} (0 for a network error).
-    function put({ url, headers }, blob, number) {
-      return new Promise((resolve, reject) => {
-        const xhr = new XMLHttpRequest();
-        const abort = () => xhr.abort();
-        signal?.addEventListener("abort", abort, { once: true });
-        const settle = (fn, value) => {
-          signal?.removeEventListener("abort", abort);
-          inFlight.delete(number);
-          fn(value);
-        };
-        xhr.upload.addEventListener("progress", (event) => {
-          inFlight.set(number, event.loaded);
-          report();
-        });
-        xhr.addEventListener("load", () => (xhr.status < 300 ? settle(resolve) : settle(reject, { status: xhr.status, xhr })));
-        xhr.addEventListener("error", () => settle(reject, { status: 0 }));
-        xhr.addEventListener("abort", () => settle(reject, { status: 0, aborted: true }));
-        xhr.open("PUT", url);
-        for (const [name, value] of Object.entries(headers || {})) xhr.setRequestHeader(name, value);
-        xhr.send(blob);
-      });
+    async function put({ url, headers }, blob, number) {
+      const progress = (event) => {
+        inFlight.set(number, event.loaded);
+        report();
+      };
+      try {
+        const xhr = await send("PUT", url, blob, { headers, onProgress: progress, signal });
+        if (xhr.status >= 300) throw { status: xhr.status, xhr };
+      } finally {
+        inFlight.delete(number);
+      }
     }
 
-    const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
     async function sendPart(number) {
       const [start, end] = partRange(number);
       const blob = file.slice(start, end);
       for (let attempt = 0; ; attempt += 1) {
-        if (signal?.aborted) throw new UploadError("Cancelled.", "cancelled");
+        if (signal?.aborted) throw cancelled();
         try {
           await put(await urlFor(number), blob, number);
           done += end - start;
@@ -121,7 +109,7 @@
           return;
         } catch (failure) {
           if (failure instanceof UploadError) throw failure;
-          if (signal?.aborted) throw new UploadError("Cancelled.", "cancelled");
+          if (signal?.aborted) throw cancelled();
           if (failure.status === 403 && attempt === 0) {
             urls.delete(number); // an expired URL: sign it again, once
             continue;

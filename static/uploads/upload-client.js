@@ -16,41 +16,7 @@
 
   const UNCHECKED = "Uploaded, but the server could not check it yet; it will be checked again later.";
 
-  // Why an upload did not complete, and so what became of its record:
-  //   not_signed        the API refused to sign it (or could not be reached): no record
-  //   cancelled         the user cancelled before the file was stored: record deleted
-  //   store_refused     the store refused the file: no object, record deleted
-  //   send_failed       the connection to the store broke: the server decides later
-  //   complete_refused  the server refused it (409: invalid or failed, marked so by the server)
-  //   unchecked         stored, but the server could not check it yet: left pending
-  class UploadError extends Error {
-    constructor(message, reason, status = 0, code = "") {
-      super(message);
-      this.name = "UploadError";
-      this.reason = reason;
-      this.status = status;
-      this.code = code; // the API's stable error code, when the API refused
-    }
-  }
-
-  // An UploadError from our API's refusal, with its sentence and its code.
-  async function apiError(response, reason) {
-    let body = null;
-    try {
-      body = await response.json();
-    } catch (_) { /* not JSON */ }
-    const detail = body?.detail || `The server answered ${response.status}.`;
-    return new UploadError(detail, reason, response.status, body?.code || "");
-  }
-
-  // Our API answers {"detail", "code"}.
-  async function apiErrorMessage(response) {
-    try {
-      const body = await response.json();
-      if (body && body.detail) return body.detail;
-    } catch (_) { /* not JSON */ }
-    return `The server answered ${response.status}.`;
-  }
+  const { UploadError, cancelled, sleep, callApi, apiError } = window.UploadTransport;
 
   // S3 answers XML with <Code> and <Message>.
   function storeErrorMessage(xhr) {
@@ -64,16 +30,6 @@
     return message ? `Storage refused the file: ${message}` : `Storage answered ${xhr.status}.`;
   }
 
-  function callApi(url, csrfToken, options = {}) {
-    return fetch(url, {
-      credentials: "same-origin",
-      ...options,
-      headers: { "X-CSRFToken": csrfToken, "Content-Type": "application/json", ...(options.headers || {}) },
-    });
-  }
-
-  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
   // A reload or a closed tab aborts the transfers: that is no cancel, the upload may be resumed.
   let leaving = false;
   window.addEventListener("pagehide", () => {
@@ -81,47 +37,31 @@
   });
 
   // Resolve once the store has the file; reject with store_refused, send_failed or cancelled.
-  function sendToStore(direct, file, { onProgress, signal }) {
-    return new Promise((resolve, reject) => {
-      if (signal?.aborted) {
-        reject(new UploadError("Cancelled.", "cancelled"));
-        return;
-      }
-      const data = new FormData();
-      for (const [name, value] of Object.entries(direct.fields)) data.append(name, value);
-      data.append("file", file); // S3 wants the file last
-      const xhr = new XMLHttpRequest();
-      const abort = () => xhr.abort();
-      signal?.addEventListener("abort", abort, { once: true });
-      const settle = (fn, value) => {
-        signal?.removeEventListener("abort", abort);
-        fn(value);
-      };
-      xhr.upload.addEventListener("progress", (event) => {
-        if (!event.lengthComputable) return;
-        // The body is the signed fields, then the file: what came before it isn't the file's.
-        onProgress(Math.max(0, Math.min(file.size, event.loaded - (event.total - file.size))), file.size);
-      });
-      xhr.addEventListener("load", () => {
-        if (xhr.status >= 200 && xhr.status < 300) settle(resolve);
-        else settle(reject, new UploadError(storeErrorMessage(xhr), "store_refused", xhr.status));
-      });
-      xhr.addEventListener("error", () =>
-        settle(reject, new UploadError("Network error while sending the file to storage.", "send_failed")),
-      );
-      xhr.addEventListener("abort", () => settle(reject, new UploadError("Cancelled.", "cancelled")));
-      xhr.open("POST", direct.url);
-      xhr.send(data);
-    });
+  async function sendToStore(direct, file, { onProgress, signal }) {
+    const data = new FormData();
+    for (const [name, value] of Object.entries(direct.fields)) data.append(name, value);
+    data.append("file", file); // S3 wants the file last
+    // The body is the signed fields, then the file: what came before it isn't the file's.
+    const progress = (event) => {
+      if (event.lengthComputable) onProgress(Math.max(0, Math.min(file.size, event.loaded - (event.total - file.size))), file.size);
+    };
+    let xhr;
+    try {
+      xhr = await window.UploadTransport.send("POST", direct.url, data, { onProgress: progress, signal });
+    } catch (failure) {
+      if (failure.aborted) throw cancelled();
+      throw new UploadError("Network error while sending the file to storage.", "send_failed");
+    }
+    if (xhr.status < 200 || xhr.status >= 300) throw new UploadError(storeErrorMessage(xhr), "store_refused", xhr.status);
   }
 
   // Ask the server to check the stored object; retry while it cannot answer (5xx, network).
-  async function complete(id, { apiUrl, csrfToken, onStage, retryDelays, checksum = "" }) {
+  async function complete(id, { apiUrl, onStage, retryDelays, checksum = "" }) {
     const body = checksum ? JSON.stringify({ checksum_sha256: checksum }) : undefined;
     for (let attempt = 0; ; attempt += 1) {
       let response = null;
       try {
-        response = await callApi(`${apiUrl}/${id}/complete`, csrfToken, { method: "POST", body });
+        response = await callApi(`${apiUrl}/${id}/complete`, { method: "POST", body });
       } catch (_) { /* network error: as good as a 5xx */ }
       if (response?.ok) return response.json();
       if (response && response.status < 500) {
@@ -142,7 +82,6 @@
     file,
     {
       apiUrl,
-      csrfToken,
       onProgress = () => {},
       onStage = () => {},
       onStarted = () => {},
@@ -155,16 +94,16 @@
     },
   ) {
     const forget = (id) =>
-      callApi(`${apiUrl}/${id}`, csrfToken, { method: "DELETE" }).catch(() => { /* cleanup sweeps it */ });
+      callApi(`${apiUrl}/${id}`, { method: "DELETE" }).catch(() => { /* cleanup sweeps it */ });
     const multipart = window.UploadMultipart;
 
-    if (signal?.aborted) throw new UploadError("Cancelled.", "cancelled");
+    if (signal?.aborted) throw cancelled();
     let direct = null;
     let stored = [];
     if (resumeId && multipart) {
       onStage("resuming");
       try {
-        const state = await multipart.storedParts(resumeId, { apiUrl, csrfToken, callApi });
+        const state = await multipart.storedParts(resumeId, apiUrl);
         const { part_size, parts_count, part_urls_per_request } = state;
         direct = { id: resumeId, method: "multipart", part_size, parts_count, part_urls_per_request };
         stored = state.parts;
@@ -181,7 +120,7 @@
       let started;
       try {
         // Not aborted by `signal`: the server might sign it anyway, and then we need its id to delete it.
-        started = await callApi(startUrl || apiUrl, csrfToken, {
+        started = await callApi(startUrl || apiUrl, {
           method: "POST",
           body: JSON.stringify({
             ...startBody,
@@ -204,8 +143,7 @@
     try {
       if (direct.method === "multipart") {
         await multipart.sendParts(direct, file, stored, {
-          apiUrl, csrfToken, callApi, apiErrorMessage, UploadError, onProgress, signal, retryDelays,
-          partChecksum: hashed?.part,
+          apiUrl, onProgress, signal, retryDelays, partChecksum: hashed?.part,
         });
       } else {
         await sendToStore(direct, file, { onProgress, signal });
@@ -219,7 +157,7 @@
 
     onStage("checking");
     const whole = hashed ? await hashed.whole : "";
-    return complete(direct.id, { apiUrl, csrfToken, onStage, retryDelays, checksum: whole });
+    return complete(direct.id, { apiUrl, onStage, retryDelays, checksum: whole });
   }
 
   // Hash a multipart upload's file in the worker while it is sent: `part(number)` resolves with a

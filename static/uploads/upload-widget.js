@@ -19,14 +19,6 @@
     return unit === 0 ? `${value} bytes` : `${value.toFixed(1)} ${units[unit]}`;
   }
 
-  // The form's own token (the admin's and Django's forms carry it), else the cookie.
-  function csrfToken(form) {
-    const input = form && form.querySelector("input[name=csrfmiddlewaretoken]");
-    if (input) return input.value;
-    const match = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
-    return match ? decodeURIComponent(match[1]) : "";
-  }
-
   function setUp(box) {
     if (box.dataset.ready || !window.UploadClient) return;
     box.dataset.ready = "true";
@@ -77,7 +69,6 @@
           apiUrl: box.dataset.apiUrl,
           startUrl: box.dataset.startUrl,
           startBody: { field: box.dataset.field },
-          csrfToken: csrfToken(form),
           signal: mine.signal,
           onStarted(direct) {
             value = direct.value;

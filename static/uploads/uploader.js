@@ -35,15 +35,6 @@
   input.multiple = true;
   input.required = false;
 
-  // The same token htmx sends: base.html puts it in <body hx-headers='{"X-CSRFToken": …}'>.
-  function csrfToken() {
-    try {
-      return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || "";
-    } catch (_) {
-      return "";
-    }
-  }
-
   // Read at each upload, so a test can shorten them: data-retry-delays="1000,2000,4000" (ms).
   function retryDelays() {
     return (form.dataset.retryDelays || "").split(",").filter(Boolean).map(Number);
@@ -338,7 +329,6 @@
     try {
       const done = await UploadClient.uploadFile(file, {
         apiUrl: form.dataset.apiUrl,
-        csrfToken: csrfToken(),
         multipartThreshold: Number(form.dataset.multipartThreshold) || undefined,
         signal: controller.signal,
         retryDelays: retryDelays(),
