@@ -14,7 +14,6 @@ from uploads.models import Upload
 
 from .test_browser import (  # noqa: F401 (fixtures)
     browser_errors,
-    chromium,
     open_context,
     page,
     sign_in,
