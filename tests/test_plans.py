@@ -147,7 +147,7 @@ def test_the_query_count_of_a_request_is_small_at_100k_rows(
 def test_cleanup_verify_walks_complete_records_in_key_order_from_an_index(crowd, db):
     from django.utils import timezone
 
-    from uploads._sweeps import verify_candidates
+    from uploads.bucket_walks import verify_candidates
 
     plan = verify_candidates(timezone.now()).explain()
 
