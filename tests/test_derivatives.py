@@ -68,3 +68,29 @@ def test_the_orphan_sweep_deletes_a_thumbnail_whose_upload_is_gone(s3, put_objec
 
 def test_an_upload_outside_a_folder_of_its_own_gets_no_derived_files():
     assert derived_key("legacy/a.png", "0b6c1f7e-7c1b-4c55-9d55-0d3c2b8f1a11", "thumbnail.webp") is None
+
+
+def test_verify_has_the_worker_make_a_missing_thumbnail_again(
+    s3, stored_upload, django_capture_on_commit_callbacks
+):
+    upload = processed(stored_upload)
+    S3Client().delete_object(upload.thumbnail["key"])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        report = CleanupRun(verify=True).run()
+
+    assert report.thumbnails_missing == 1
+    assert report.gone == 0
+    upload.refresh_from_db()
+    assert upload.status == Upload.Status.COMPLETE
+    assert upload.thumbnail["key"] in keys()
+
+
+def test_verify_leaves_an_upload_whose_thumbnail_is_there(s3, stored_upload):
+    upload = processed(stored_upload)
+
+    report = CleanupRun(verify=True).run()
+
+    assert report.thumbnails_missing == 0
+    upload.refresh_from_db()
+    assert upload.processing == "done"

@@ -20,7 +20,7 @@ from django.db.models.functions import Collate
 from .cleanup_report import CleanupReport
 from .errors import StorageUnavailable
 from .form_uploads import placeholder_key
-from .keys import derived_owner_folder, uploads_root
+from .keys import derived_owner_folder, folder_of, uploads_root
 from .lifecycle import transition_many
 from .models import Upload
 from .s3 import S3Client
@@ -65,12 +65,27 @@ class BucketWalks:
         try:
             listing = iter(self.client.iter_objects(prefix=uploads_root()))
             listed = next(listing, None)
-            for pk, key, etag, checksum in records.iterator(chunk_size=self.client.DELETE_BATCH_SIZE):
+            for pk, key, etag, checksum, thumbnail in records.iterator(
+                chunk_size=self.client.DELETE_BATCH_SIZE
+            ):
+                # The upload's own folder (None for an old key outside one): its object and derived files.
+                folder = folder_of(key, pk)
+                in_folder: set[str] = set()
                 while listed is not None and listed.key < key:
+                    if folder and listed.key.startswith(folder):
+                        in_folder.add(listed.key)
                     listed = next(listing, None)
-                if listed is None or listed.key != key:
+                found = listed is not None and listed.key == key
+                if found:
+                    object_info = listed
+                    while folder and listed is not None and listed.key.startswith(folder):
+                        in_folder.add(listed.key)
+                        listed = next(listing, None)
+                if thumbnail and thumbnail.get("key") and thumbnail["key"] not in in_folder:
+                    self._rebuild_thumbnail(pk, thumbnail["key"])
+                if not found:
                     gone.append((pk, key))
-                elif etag and listed.etag and listed.etag != etag:
+                elif etag and object_info.etag and object_info.etag != etag:
                     logger.warning("The object of upload %s was replaced since it completed: %s", pk, key)
                     self.report.replaced += 1
                     # The worker hashed the object of the recorded ETag (download_to checks it).
@@ -87,6 +102,17 @@ class BucketWalks:
             self.report.errors.append(str(e))
         finally:
             pool.shutdown()
+
+    def _rebuild_thumbnail(self, pk, thumbnail_key: str) -> None:
+        """A complete upload's thumbnail is missing from the store: the worker makes it again."""
+        from .processing.state import requeue
+
+        logger.warning("The thumbnail of upload %s is gone: %s", pk, thumbnail_key)
+        self.report.thumbnails_missing += 1
+        if not self.dry_run:
+            upload = Upload.objects.filter(pk=pk).first()
+            if upload is not None:
+                requeue(upload)
 
     def _fail_gone(self, pool: ThreadPoolExecutor, candidates: list[tuple]) -> None:
         infos = list(pool.map(lambda candidate: self.client.head(candidate[1]), candidates))
@@ -176,7 +202,7 @@ def verify_candidates(now):
         Upload.objects.filter(status=Upload.Status.COMPLETE, file__startswith=uploads_root())
         .filter(Q(completed_at__lt=now) | Q(completed_at__isnull=True))
         .order_by(_byte_order("file"))
-        .values_list("pk", "file", "etag", "checksum_sha256")
+        .values_list("pk", "file", "etag", "checksum_sha256", "thumbnail")
     )
 
 

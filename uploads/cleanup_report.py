@@ -18,6 +18,7 @@ class CleanupReport:
     gone: int = 0  # complete, but the object is gone: marked failed (--verify)
     replaced: int = 0  # complete, but the object's ETag changed: reported only (--verify)
     checksum_stale: int = 0  # of those, ones whose SHA-256 was recorded: it no longer describes them
+    thumbnails_missing: int = 0  # complete, but the thumbnail is gone: processed again (--verify)
     verified: bool = False
     multipart_aborted: int = 0
     swept: int = 0  # folders of uploads failed or deleted before their policy died
@@ -37,6 +38,7 @@ class CleanupReport:
                 f"{self.gone} complete uploads whose file is gone {would}marked failed, "
                 f"{self.replaced} whose file was replaced "
                 f"({self.checksum_stale} changed since their SHA-256 was recorded), "
+                f"{self.thumbnails_missing} whose thumbnail is gone {would}processed again, "
                 if self.verified
                 else ""
             )
