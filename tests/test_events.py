@@ -1,6 +1,7 @@
 import pytest
 
 from uploads import deletion, events, services
+from uploads.errors import ObjectTypeMismatch
 from uploads.models import Upload
 from uploads.processing.tasks import process_upload
 
@@ -58,6 +59,20 @@ def test_a_processing_failure_sends_upload_failed_with_the_reason(
     [(name, upload_id, extra)] = received
     assert (name, upload_id) == ("upload.failed", upload.pk)
     assert "could not be read" in extra["reason"]
+
+
+def test_an_upload_refused_at_complete_sends_upload_failed_with_the_reason(
+    s3, upload_factory, user, received, django_capture_on_commit_callbacks
+):
+    upload = upload_factory(
+        owner=user, filename="a.png", content_type="image/png", body=b"<html>hi</html>", max_size=15
+    )
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(ObjectTypeMismatch):
+        services.upload_complete(upload=upload)
+
+    [(name, upload_id, extra)] = received
+    assert (name, upload_id) == ("upload.failed", upload.pk)
+    assert "text/html" in extra["reason"]
 
 
 def test_delete_sends_upload_deleted(s3, upload_factory, user, received, django_capture_on_commit_callbacks):

@@ -29,6 +29,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import quotas
+from .events import emit, upload_failed
 from .failures import failure_reason
 from .models import PolicyTombstone, Upload
 
@@ -107,6 +108,10 @@ def transition_many(upload_ids: Iterable, to: str, from_: Iterable[str] = (), **
             after = {**row, **fields}
             quotas.settle(row["owner_id"], before=_share(row["status"], row), after=_share(to, after))
             changed.append(row["pk"])
+        if to == FAILED and changed:
+            # Whatever failed it (complete's checks, cleanup, the trust steps): the site's code hears it.
+            for upload in Upload.objects.filter(pk__in=changed):
+                emit(upload_failed, upload, reason=upload.failure_reason)
     return changed
 
 

@@ -118,9 +118,9 @@ def refuse(
     if scan:
         fields["scan"] = scan
     with transaction.atomic():
+        # The transition announces upload_failed with the reason.
         if not lifecycle.transition(upload, lifecycle.FAILED, from_=(lifecycle.COMPLETE,), **fields):
             return False
-        emit(upload_failed, upload, reason=reason)
     remove_object(upload.key)
     return True
 
