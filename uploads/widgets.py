@@ -35,6 +35,7 @@ class DirectUploadWidget(forms.Widget):
     class Media:
         js = (
             "uploads/transport.js",
+            "uploads/sizes.js",
             "uploads/upload-client.js",
             "uploads/multipart.js",
             "uploads/upload-widget.js",

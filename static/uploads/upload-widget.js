@@ -8,16 +8,7 @@
 
   const PAINT_MS = 250; // progress events come hundreds of times a second; paint a few
 
-  function formatBytes(bytes) {
-    const units = ["bytes", "KB", "MB", "GB", "TB"];
-    let value = bytes;
-    let unit = 0;
-    while (value >= 1024 && unit < units.length - 1) {
-      value /= 1024;
-      unit += 1;
-    }
-    return unit === 0 ? `${value} bytes` : `${value.toFixed(1)} ${units[unit]}`;
-  }
+  const { formatBytes } = window.UploadSizes;
 
   function setUp(box) {
     if (box.dataset.ready || !window.UploadClient) return;

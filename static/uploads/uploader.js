@@ -49,17 +49,7 @@
     announcer.textContent = text;
   }
 
-  // Binary units named as such, as the page's server-drawn sizes are (templatetags/sizes.py).
-  function formatBytes(bytes) {
-    const units = ["bytes", "KiB", "MiB", "GiB"];
-    let value = bytes;
-    let unit = 0;
-    while (value >= 1024 && unit < units.length - 1) {
-      value /= 1024;
-      unit += 1;
-    }
-    return unit === 0 ? `${value} bytes` : `${value.toFixed(1)} ${units[unit]}`;
-  }
+  const { formatBytes } = window.UploadSizes;
 
   function formatDuration(seconds) {
     if (!Number.isFinite(seconds)) return "";

@@ -1,6 +1,6 @@
 """Sizes as people read them, in binary units named as such (KiB, MiB, GiB): Django's
 filesizeformat divides by 1024 but writes "MB", so a 100 MiB limit read "100.0 MB".
-uploader.js's formatBytes writes the same units."""
+static/uploads/sizes.js writes the same units in the browser."""
 
 from django import template
 
