@@ -169,8 +169,11 @@ def race(*calls):
 
 @pytest.mark.django_db(transaction=True)
 def test_complete_delete_and_cleanup_racing_end_consistent_and_never_500(
-    store, s3, token, user, upload_factory
+    store, s3, token, user, upload_factory, settings
 ):
+    # Races, not time: the default deadline, so a busy machine's slow threads don't turn them into 503s.
+    settings.UPLOADS_REQUEST_DEADLINE = 8
+    settings.UPLOADS_S3_READ_TIMEOUT = 5
     store.mode, store.delay_ms = "delay", 20  # store calls overlap
     client = lambda: Client(headers={"Authorization": f"Bearer {token}"})  # noqa: E731
 
@@ -189,8 +192,11 @@ def test_complete_delete_and_cleanup_racing_end_consistent_and_never_500(
 
 @pytest.mark.django_db(transaction=True)
 def test_complete_and_cleanup_racing_settle_an_upload_once_and_keep_its_file(
-    store, s3, token, user, upload_factory
+    store, s3, token, user, upload_factory, settings
 ):
+    # Races, not time: the default deadline, so a busy machine's slow threads don't turn them into 503s.
+    settings.UPLOADS_REQUEST_DEADLINE = 8
+    settings.UPLOADS_S3_READ_TIMEOUT = 5
     store.mode, store.delay_ms = "delay", 20
 
     for _ in range(4):
