@@ -117,10 +117,9 @@ class PerUserRateLimit(SimpleRateThrottle):
 
     def _increment(self, key: str, seconds: int) -> int:
         """Add one to the window's counter, atomically; it lives until the next window has ended."""
-        self.cache.add(key, 0, timeout=2 * seconds + 1)
         try:
             return self.cache.incr(key)
-        except ValueError:  # expired between add and incr
+        except ValueError:  # the window's first request (or two at once: `add` lets one create it)
             self.cache.add(key, 0, timeout=2 * seconds + 1)
             return self.cache.incr(key)
 
