@@ -5,6 +5,7 @@ python -m benchmarks per_request scaling  # some of them
 python -m benchmarks production           # gunicorn.conf.py + PostgreSQL, store at +0/+200 ms and hung
 python -m benchmarks quotas               # PostgreSQL: 50 presigns at once vs the limits; the check at 1M rows
 python -m benchmarks processing           # Celery workers: thumbnails/s, complete → done, list page bytes
+python -m benchmarks scaleout             # two gunicorn servers on one PostgreSQL and one Redis: load, limits
 python -m benchmarks report               # only rewrite BENCHMARKS.md from benchmarks/results/
 
 Exits non-zero when a figure misses its target, naming it.
@@ -17,7 +18,17 @@ import sys
 
 from benchmarks import report
 
-BENCHMARKS = ("per_request", "scaling", "load", "production", "datapath", "multipart", "quotas", "processing")
+BENCHMARKS = (
+    "per_request",
+    "scaling",
+    "load",
+    "production",
+    "datapath",
+    "multipart",
+    "quotas",
+    "processing",
+    "scaleout",
+)
 
 
 def main(names: list[str]) -> int:

@@ -396,6 +396,76 @@ def processing_missed(r: dict) -> list[str]:
     return []
 
 
+def scaleout_figures(r: dict) -> str:
+    load = r["load"]
+    servers = table(
+        ["server", "requests", "per second", "errors"],
+        [
+            [name.replace("_", " "), f"{s['requests']:,}", s["rps"], s["errors"]]
+            for name, s in load["per_server"].items()
+        ]
+        + [["**both**", f"{load['requests']:,}", f"**{load['rps']}**", load["errors"]]],
+    )
+    quota = r["quota_burst"]
+    bursts = table(
+        [
+            f"{quota['presigns']} presigns of one user at once, half to each server",
+            "accepted",
+            "pending left",
+            "bytes reserved",
+            "within",
+        ],
+        [
+            [
+                f"{b['size']} bytes each ({name.replace('_', ' ')})",
+                b["accepted"],
+                f"{b['pending']} (limit {quota['pending_limit']})",
+                f"{b['bytes']:,} (limit {quota['bytes_limit']:,})",
+                yes(b["pending"] <= quota["pending_limit"] and b["bytes"] <= quota["bytes_limit"]),
+            ]
+            for name in ("pending_bound", "bytes_bound")
+            for b in [quota[name]]
+        ],
+    )
+    rate = r["rate_limit"]
+    limit = int(rate["limit"].split("/")[0])
+    rates = table(
+        [
+            f"{rate['one_after_another']['requests']} url requests of one user, half to each server ({rate['limit']})",
+            "accepted",
+            "by server",
+            "429",
+            "within",
+        ],
+        [
+            [
+                label,
+                run["accepted"],
+                " + ".join(map(str, run["accepted_by_server"])),
+                run["refused_429"],
+                yes(run["accepted"] <= limit),
+            ]
+            for name, label in (("one_after_another", "one after another"), ("all_at_once", "all at once"))
+            for run in [rate[name]]
+        ],
+    )
+    server = r["server"]
+    return (
+        f"{r['servers']} servers, each gunicorn.conf.py ({server['workers']} {server['worker_class']} workers × "
+        f"{server['threads']} threads), on {r['database']} and {r['cache_and_broker']}; {load['threads']} threads "
+        f"for {load['seconds']} s, presign → S3 → complete → url → list, each request to the other server:\n\n"
+        + servers
+        + "\n\n"
+        + bursts
+        + "\n\n"
+        + rates
+    )
+
+
+def scaleout_missed(r: dict) -> list[str]:
+    return [f"scaleout: {line}" for line in r["missed"]]
+
+
 SECTIONS = {
     "per_request": (per_request_figures, per_request_missed),
     "scaling": (scaling_figures, scaling_missed),
@@ -406,6 +476,7 @@ SECTIONS = {
     "multipart": (multipart_figures, multipart_missed),
     "quotas": (quotas_figures, quotas_missed),
     "processing": (processing_figures, processing_missed),
+    "scaleout": (scaleout_figures, scaleout_missed),
 }
 
 

@@ -29,7 +29,9 @@ AWS_SECRET_ACCESS_KEY = os.environ.get("AWS_SECRET_ACCESS_KEY", "bench-secret")
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
 # One user makes thousands of requests a minute here: limits so high they never refuse, so the
 # throttle and quota checks still run (and cost what they cost) in every measured request.
-UPLOADS_RATE_PRESIGN = UPLOADS_RATE_COMPLETE = UPLOADS_RATE_URL = "1000000/m"
-UPLOADS_RATE_PARTS = UPLOADS_RATE_SIGN = "1000000/m"
-UPLOADS_QUOTA_BYTES = 10**15
-UPLOADS_QUOTA_PENDING = 10**9
+# A benchmark that measures the limits themselves (scaleout.py) sets them in the environment.
+UPLOADS_RATE_PRESIGN = os.environ.get("BENCH_RATE_PRESIGN", "1000000/m")
+UPLOADS_RATE_URL = os.environ.get("BENCH_RATE_URL", "1000000/m")
+UPLOADS_RATE_COMPLETE = UPLOADS_RATE_PARTS = UPLOADS_RATE_SIGN = "1000000/m"
+UPLOADS_QUOTA_BYTES = int(os.environ.get("BENCH_QUOTA_BYTES", 10**15))
+UPLOADS_QUOTA_PENDING = int(os.environ.get("BENCH_QUOTA_PENDING", 10**9))

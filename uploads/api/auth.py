@@ -82,8 +82,13 @@ class PerUserRateLimit(SimpleRateThrottle):
     """django-ninja's cache-backed throttle, per user (session or token alike) and per operation.
 
     The rate is read from a setting on each request (0 = no limit); counts live in Django's
-    cache (REDIS_URL in production). ninja keeps one throttle object per operation and its own
-    throttle stores each request's state on it; here that state stays with the thread.
+    cache (REDIS_URL in production), shared by every process and server. Each window of the
+    rate's length has one counter, raised by the cache's atomic `incr`: requests that arrive at
+    the same moment on different servers each get their own count, so no more than the limit
+    pass (a read-then-write history let every one of them see the same count). The window
+    slides by weighing the previous window's count by how much of it still overlaps, as
+    Cloudflare's and nginx's limiters do. ninja keeps one throttle object per operation and
+    stores each request's state on it; here that state stays with the thread.
     """
 
     def __init__(self, setting: str):
@@ -99,12 +104,32 @@ class PerUserRateLimit(SimpleRateThrottle):
         if not count:
             return True
         key, now = self.get_cache_key(request), self.timer()
-        history = [at for at in self.cache.get(key, []) if at > now - seconds]  # newest first
-        if len(history) >= count:
-            self._local.wait = seconds - (now - history[-1])
-            return False
-        self.cache.set(key, [now, *history], seconds)
-        return True
+        window, elapsed = divmod(now, seconds)
+        current = f"{key}:{int(window)}"
+        mine = self._increment(current, seconds)
+        overlap = 1 - elapsed / seconds  # how much of the previous window is still in the last `seconds`
+        earlier = (self.cache.get(f"{key}:{int(window) - 1}") or 0) * overlap
+        if earlier + mine <= count:
+            return True
+        self.cache.decr(current)  # a refused request does not count
+        self._local.wait = self._wait(count, seconds, elapsed, mine - 1, earlier / overlap if overlap else 0)
+        return False
+
+    def _increment(self, key: str, seconds: int) -> int:
+        """Add one to the window's counter, atomically; it lives until the next window has ended."""
+        try:
+            return self.cache.incr(key)
+        except ValueError:  # the window's first request (or two at once: `add` lets one create it)
+            self.cache.add(key, 0, timeout=2 * seconds + 1)
+            return self.cache.incr(key)
+
+    @staticmethod
+    def _wait(count: int, seconds: int, elapsed: float, current: int, previous: float) -> float:
+        """Seconds until one more request would pass: the previous window must fade enough, or end."""
+        if current >= count or not previous:
+            return max(seconds - elapsed, 1)
+        fade_until = (1 - (count - current) / previous) * seconds  # when previous × overlap + current < count
+        return max(fade_until - elapsed, 1)
 
     def wait(self) -> float | None:
         return getattr(self._local, "wait", None)
