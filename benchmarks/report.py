@@ -12,6 +12,9 @@ import re
 from pathlib import Path
 
 from benchmarks.common import RESULTS
+from benchmarks.report_limits import quotas_figures, quotas_missed, scaleout_figures, scaleout_missed
+from benchmarks.report_transfers import datapath_figures, datapath_missed, multipart_figures, multipart_missed
+from benchmarks.tables import table, yes
 
 DOCUMENT = Path(__file__).resolve().parent.parent / "BENCHMARKS.md"
 FLAT_MEMORY = 1.5  # peak memory may grow this much when N doubles; proportional would be 2.0
@@ -20,16 +23,6 @@ FLAT_MEMORY = 1.5  # peak memory may grow this much when N doubles; proportional
 def load(name: str) -> dict | None:
     path = RESULTS / f"{name}.json"
     return json.loads(path.read_text()) if path.exists() else None
-
-
-def table(header: list[str], rows: list[list]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def yes(ok: bool) -> str:
-    return "yes" if ok else "**no**"
 
 
 # --- One renderer and one target check per benchmark ----------------------------------------
@@ -234,127 +227,6 @@ def production_missed(r: dict) -> list[str]:
     ]
 
 
-def datapath_figures(r: dict) -> str:
-    rows = [
-        ["the page's uploader in Chromium (XHR)", r["browser_mib_s"], r["browser_best_mib_s"]],
-        ["`curl`, same fields, same server", r["curl_mib_s"], r["curl_best_mib_s"]],
-    ]
-    return (
-        table(
-            [f"{r['file_mib']:.0f} MiB to S3 ({r.get('store', 'moto')})", "median MiB/s", "best MiB/s"], rows
-        )
-        + f"\n\nThe page reaches **{r['ratio']:.0%}** of curl's throughput (target ≥ {r['target_ratio']:.0%}; "
-        f'median of {r["rounds"]} rounds; {r["page_end_to_end_s"]} s from choosing the file to "Uploaded", '
-        f"presign and complete included). Meanwhile Django received {r['django_requests']} requests with "
-        f"**{r['django_body_bytes']:,} bytes** of request bodies in all (the JSON of {r['rounds']} presigns), "
-        f"and recorded {r['uploads_completed']} uploads of {', '.join(f'{size:,}' for size in r['sizes_recorded'])} bytes."
-    )
-
-
-def datapath_missed(r: dict) -> list[str]:
-    if r["meets_target"]:
-        return []
-    return [
-        f"datapath: the page reached {r['ratio']:.0%} of curl (target {r['target_ratio']:.0%}), "
-        f"Django received {r['django_body_bytes']} body bytes"
-    ]
-
-
-MULTIPART_CLIENTS = {
-    "page": "the page's uploader (multipart.js, progress UI)",
-    "uppy": "Uppy 6 (headless), signing through /sign",
-    "bare": "bare XHR PUTs: Chromium's own ceiling",
-    "boto3": "`boto3.upload_file`",
-}
-
-
-def multipart_figures(r: dict) -> str:
-    placements = r["placements"]
-    separate, shared = placements.get("separate"), placements["shared"]
-    header = [
-        f"{r['file_mib']:.0f} MiB to {r['store']}, {r['part_mib']:.0f} MiB parts, {r['concurrency']} at a time",
-        "MiB/s, store on its own core" if separate else "",
-        "MiB/s, all on shared cores",
-        "CPU-s: client",
-        "CPU-s: Django",
-        "CPU-s: store",
-    ]
-    cpu = {name: shared["cpu_seconds"][name] for name in MULTIPART_CLIENTS}  # shared cores
-    rows = [
-        [label, separate["mib_s"][name] if separate else "", shared["mib_s"][name]]
-        + [round(cpu[name]["browser"] + cpu[name]["bench"], 1), cpu[name]["django"], cpu[name]["store"]]
-        for name, label in MULTIPART_CLIENTS.items()
-    ]
-    text = table(header, rows) + "\n\n"
-    if separate:
-        text += (
-            f"With the store on its own core, the page reaches **{separate['page_vs_boto3']:.0%}** of boto3's "
-            f"throughput (target ≥ {r['target_ratio']:.0%}) and Uppy {separate['uppy_vs_boto3']:.0%}. "
-        )
-    text += (
-        f"On shared cores the page reaches {shared['page_vs_boto3']:.0%} of boto3, and "
-        f"**{shared['page_vs_bare']:.0%} of bare Chromium** (target ≥ {r['target_ratio']:.0%}), which itself "
-        f"reaches {shared['bare_vs_boto3']:.0%} of boto3; Uppy {shared['uppy_vs_boto3']:.0%}. CPU-seconds are "
-        f"per upload on shared cores (median of {r['rounds']} rounds; seconds per round in "
-        "`benchmarks/results/multipart.json`). "
-        f"Django received **{max(p['page_body_bytes'] for p in placements.values()):,} bytes** of request "
-        f"bodies during the page's {r['rounds']} uploads (starts, part-URL batches, completes)."
-    )
-    if r.get("big"):
-        big = r["big"]
-        text += (
-            f" One {big['gib']} GiB file (over S3's 5 GB single-POST limit) went through the page in "
-            f"{big['end_to_end_seconds']} s, end to end."
-        )
-    return text
-
-
-def multipart_missed(r: dict) -> list[str]:
-    if r["meets_target"]:
-        return []
-    shared = r["placements"]["shared"]
-    return [
-        f"multipart: the page reached {r['ratio']:.0%} of boto3 and {shared['page_vs_bare']:.0%} of bare "
-        f"Chromium (targets {r['target_ratio']:.0%}); {r['uploads_completed']} uploads completed"
-    ]
-
-
-def quotas_figures(r: dict) -> str:
-    rows = []
-    for name, label in (("burst_pending", "pending uploads"), ("burst_bytes", "bytes reserved")):
-        for when in ("before", "after"):
-            b = r[name][when]
-            value, limit = (
-                (b["pending"], b["pending_limit"])
-                if name == "burst_pending"
-                else (b["bytes"], b["bytes_limit"])
-            )
-            rows.append([f"{label}, {when}", f"{value:,}", f"{limit:,}", yes(value <= limit)])
-    check = r["check"]
-    return (
-        table(["50 presigns at once", "left", "limit", "within"], rows)
-        + "\n\n"
-        + table(
-            [f"quota check, one user with {check['rows']:,} uploads", "ms (median)"],
-            [
-                ["before: SUM over the user's rows", check["before_ms"]],
-                ["after: the user's usage row, locked", check["after_ms"]],
-            ],
-        )
-    )
-
-
-def quotas_missed(r: dict) -> list[str]:
-    missed = []
-    for name, value, limit in (
-        ("pending", r["burst_pending"]["after"]["pending"], r["burst_pending"]["after"]["pending_limit"]),
-        ("bytes", r["burst_bytes"]["after"]["bytes"], r["burst_bytes"]["after"]["bytes_limit"]),
-    ):
-        if value > limit:
-            missed.append(f"quotas: a burst left {value} {name} over the limit {limit}")
-    return missed
-
-
 def processing_figures(r: dict) -> str:
     rows = []
     for broker, f in r["brokers"].items():
@@ -394,76 +266,6 @@ def processing_missed(r: dict) -> list[str]:
     if page["after_bytes"] * 20 > page["before_bytes"]:
         return ["processing: the list page's thumbnails cost more than 5% of the originals"]
     return []
-
-
-def scaleout_figures(r: dict) -> str:
-    load = r["load"]
-    servers = table(
-        ["server", "requests", "per second", "errors"],
-        [
-            [name.replace("_", " "), f"{s['requests']:,}", s["rps"], s["errors"]]
-            for name, s in load["per_server"].items()
-        ]
-        + [["**both**", f"{load['requests']:,}", f"**{load['rps']}**", load["errors"]]],
-    )
-    quota = r["quota_burst"]
-    bursts = table(
-        [
-            f"{quota['presigns']} presigns of one user at once, half to each server",
-            "accepted",
-            "pending left",
-            "bytes reserved",
-            "within",
-        ],
-        [
-            [
-                f"{b['size']} bytes each ({name.replace('_', ' ')})",
-                b["accepted"],
-                f"{b['pending']} (limit {quota['pending_limit']})",
-                f"{b['bytes']:,} (limit {quota['bytes_limit']:,})",
-                yes(b["pending"] <= quota["pending_limit"] and b["bytes"] <= quota["bytes_limit"]),
-            ]
-            for name in ("pending_bound", "bytes_bound")
-            for b in [quota[name]]
-        ],
-    )
-    rate = r["rate_limit"]
-    limit = int(rate["limit"].split("/")[0])
-    rates = table(
-        [
-            f"{rate['one_after_another']['requests']} url requests of one user, half to each server ({rate['limit']})",
-            "accepted",
-            "by server",
-            "429",
-            "within",
-        ],
-        [
-            [
-                label,
-                run["accepted"],
-                " + ".join(map(str, run["accepted_by_server"])),
-                run["refused_429"],
-                yes(run["accepted"] <= limit),
-            ]
-            for name, label in (("one_after_another", "one after another"), ("all_at_once", "all at once"))
-            for run in [rate[name]]
-        ],
-    )
-    server = r["server"]
-    return (
-        f"{r['servers']} servers, each gunicorn.conf.py ({server['workers']} {server['worker_class']} workers × "
-        f"{server['threads']} threads), on {r['database']} and {r['cache_and_broker']}; {load['threads']} threads "
-        f"for {load['seconds']} s, presign → S3 → complete → url → list, each request to the other server:\n\n"
-        + servers
-        + "\n\n"
-        + bursts
-        + "\n\n"
-        + rates
-    )
-
-
-def scaleout_missed(r: dict) -> list[str]:
-    return [f"scaleout: {line}" for line in r["missed"]]
 
 
 SECTIONS = {
