@@ -1,7 +1,8 @@
-# ruff: noqa: F811 (chromium: the fixture imported from test_browser, used as an argument)
+# ruff: noqa: F811 (the browser fixtures imported from test_browser, used as arguments)
 """UploadField's widget in a real browser: Debian's Chromium against the live server and moto's S3,
-under the site's own Content-Security-Policy (nothing bypassed). Every test fails on a console
-error or a CSP violation. The admin's add and change forms, the example's own form without
+under the site's own Content-Security-Policy and the CORS rules configure_bucket sets (nothing
+bypassed). Every test fails on a console error, a CSP violation or a failed request it did not cause
+on purpose (tests.browser.BrowserErrors). The admin's add and change forms, the example's own form without
 JavaScript, and a multipart upload through the widget."""
 
 import os
@@ -12,7 +13,13 @@ import pytest
 import requests
 
 from project.examples.models import Document
-from tests.test_browser import CHROMIUM, screenshot
+from tests.test_browser import (  # noqa: F401 (fixtures)
+    CHROMIUM,
+    browser_errors,
+    open_context,
+    screenshot,
+    site,
+)
 from uploads import services
 from uploads.field_signing import sign_value
 from uploads.models import Upload
@@ -26,66 +33,17 @@ expect = sync_api.expect
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 MIB = 1024 * 1024
-# Chromium reports a CSP violation on the console too; this makes sure one can't go unnoticed.
-REPORT_CSP_VIOLATIONS = """
-document.addEventListener("securitypolicyviolation", (event) =>
-  console.error(`CSP violation: ${event.violatedDirective} ${event.blockedURI}`));
-"""
 
 
 @pytest.fixture
-def site(s3, live_server):
-    """The live server, with the bucket taking the POSTs and multipart PUTs of its pages."""
-    s3.put_cors(
-        [
-            {
-                "AllowedOrigins": [live_server.url],
-                "AllowedMethods": ["GET", "POST", "PUT", "HEAD", "DELETE"],
-                "AllowedHeaders": ["*"],
-                "ExposeHeaders": ["ETag"],
-            }
-        ]
-    )
-    return live_server.url
-
-
-def open_page(chromium, **options):
-    context = chromium.new_context(viewport={"width": 1100, "height": 900}, **options)
-    page = context.new_page()
-    problems = []
-    page.on(
-        "console",
-        lambda message: (
-            message.type == "error" and problems.append(f"{message.text} ({message.location.get('url', '')})")
-        ),
-    )
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    page.add_init_script(REPORT_CSP_VIOLATIONS)
-    return context, page, problems
+def page(open_context):
+    return open_context(viewport={"width": 1100, "height": 900})
 
 
 @pytest.fixture
-def expected_errors() -> list[str]:
-    """Console errors a test expects (Chromium logs every 4xx answer to a fetch), by substring."""
-    return []
-
-
-@pytest.fixture
-def page(chromium, expected_errors):
-    context, page, problems = open_page(chromium)
-    yield page
-    context.close()
-    unexpected = [p for p in problems if not any(expected in p for expected in expected_errors)]
-    assert unexpected == [], f"console errors or CSP violations: {unexpected}"
-
-
-@pytest.fixture
-def plain_page(chromium):
+def plain_page(open_context):
     """A browser with JavaScript off."""
-    context, page, problems = open_page(chromium, java_script_enabled=False)
-    yield page
-    context.close()
-    assert problems == []
+    return open_context(viewport={"width": 1100, "height": 900}, java_script_enabled=False)
 
 
 def eventually(condition, timeout: float = 10.0) -> None:
@@ -298,9 +256,9 @@ def test_saving_mid_upload_waits_and_says_so(site, page, user, tmp_path, slow_st
 
 
 def test_a_type_the_field_does_not_take_is_refused_with_the_servers_words(
-    site, page, user, tmp_path, expected_errors
+    site, page, user, tmp_path, browser_errors
 ):
-    expected_errors.append("status of 415 (Unsupported Media Type) (http://localhost")
+    browser_errors.allow(r"(status of|answered) 415")
     path = a_file(tmp_path, "song.mp3", b"ID3" + b"\x00" * 1000)
     sign_in(page, site, user)
     page.goto(f"{site}/examples/documents/new/")
@@ -317,18 +275,14 @@ def test_a_type_the_field_does_not_take_is_refused_with_the_servers_words(
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_the_widget_mid_upload_and_with_a_current_file_has_no_accessibility_violations(
-    site, chromium, user, upload_factory, slow_start, tmp_path, scheme
+    site, open_context, user, upload_factory, slow_start, tmp_path, scheme
 ):
     from tests.test_page_ui import assert_no_axe_violations
 
     document = Document.objects.create(
         owner=user, title="Notes", file=complete_upload(user, upload_factory, name="current.txt")
     )
-    # bypass_csp only for axe, injected as a script tag (test_page_ui.py does the same).
-    context = chromium.new_context(
-        bypass_csp=True, color_scheme=scheme, viewport={"width": 1100, "height": 800}
-    )
-    page = context.new_page()
+    page = open_context(color_scheme=scheme, viewport={"width": 1100, "height": 800})
     sign_in(page, site, user)
     page.goto(f"{site}/examples/documents/{document.pk}/")
     page.set_input_files("#id_file", str(a_file(tmp_path, "next.txt", b"next\n")))
@@ -336,7 +290,6 @@ def test_the_widget_mid_upload_and_with_a_current_file_has_no_accessibility_viol
 
     assert_no_axe_violations(page)
     screenshot(page, f"widget-mid-upload-{scheme}")
-    context.close()
 
 
 def test_clear_ticked_after_a_new_upload_clears_the_field(site, page, user, upload_factory, tmp_path):
