@@ -44,17 +44,32 @@ def prepare(site: str) -> None:
     from django.core.management import call_command
 
     from uploads.models import Upload
-    from uploads.s3 import S3Client
 
     call_command("migrate", verbosity=0)
     Upload.objects.all().delete()
-    S3Client().create_bucket()
-    S3Client().put_cors(
-        [{"AllowedOrigins": [site], "AllowedMethods": ["GET", "POST", "HEAD"], "AllowedHeaders": ["*"]}]
-    )
+    configure_bucket_for(site)
     user, _ = get_user_model().objects.get_or_create(username="datapath")
     user.set_password(PASSWORD)
     user.save()
+
+
+def configure_bucket_for(site: str) -> None:
+    """The CORS rules (and the rest) `manage.py configure_bucket` sets, as users get them."""
+    from uploads.bucket import bucket_configure
+
+    failed = [p for p in bucket_configure(create=True, origins=[site]) if p.outcome == "failed"]
+    if failed:
+        raise RuntimeError(f"configure_bucket failed: {failed}")
+
+
+def watched_page(browser):
+    """A page under the site's real CSP, and what went wrong in it (tests.browser.BrowserErrors)."""
+    from tests.browser import BrowserErrors
+
+    context = browser.new_context()
+    errors = BrowserErrors()
+    errors.attach(context)
+    return context.new_page(), errors
 
 
 def sign_in(page, site: str) -> None:
@@ -148,7 +163,7 @@ def run(store_name: str = "moto") -> dict:
             received_before = requests.get(f"{site}/bench/received", timeout=10).json()
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                page = browser.new_page()
+                page, errors = watched_page(browser)
                 sign_in(page, site)
                 for _ in range(ROUNDS):
                     started = time.perf_counter()
@@ -157,6 +172,8 @@ def run(store_name: str = "moto") -> dict:
                     browser_seconds.append(seconds)
                     curl_seconds.append(curl_upload(path, direct))
                 browser.close()
+                if errors.unexpected():
+                    raise RuntimeError("the browser reported: " + "; ".join(errors.unexpected()))
             received_after = requests.get(f"{site}/bench/received", timeout=10).json()
 
         from uploads.models import Upload

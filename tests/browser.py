@@ -10,6 +10,7 @@ isolated world, see test_page_ui.assert_no_axe_violations).
 from __future__ import annotations
 
 import re
+import time
 
 # Devtools instrumentation, not page script: init scripts are not subject to the page's CSP, and
 # this one only reports. Chromium logs violations too; the event also names the directive.
@@ -57,6 +58,18 @@ class BrowserErrors:
     def _response(self, response) -> None:
         if response.status >= 400:
             self.seen.append(f"answered {response.status}: {response.request.method} {response.url}")
+
+
+def wait_until(page, condition, *, timeout: float = 30.0) -> None:
+    """Poll `condition()` (Python, reading the page with page.evaluate) until it holds.
+
+    Not Playwright's wait_for_function with a string: that evaluates it with eval, which the
+    site's CSP rightly refuses.
+    """
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the page never reached the state waited for"
+        page.wait_for_timeout(100)
 
 
 def sign_in(page, site: str, user) -> None:
