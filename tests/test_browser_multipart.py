@@ -149,3 +149,31 @@ def test_uppy_6_uploads_a_small_and_a_multipart_file_through_sign(
     large = Upload.objects.get(original_filename="large.bin")
     assert large.multipart_upload_id
     assert large.key.endswith("/large.bin")
+
+
+CANCEL_WITH_UPPY = """async ({ csrf, size }) => {
+  const { uppy } = window.uppyThroughApi({ csrf, limit: 2 });
+  const id = uppy.addFile({ name: "big.bin", type: "application/octet-stream", data: new Blob([new Uint8Array(size)]) });
+  const firstPart = new Promise((resolve) => uppy.on("s3-multipart:part-uploaded", resolve));
+  uppy.upload();
+  await firstPart;
+  uppy.removeFile(id);  // what Uppy's Dashboard does on the file's cancel button
+}"""
+
+
+def test_uppy_6_cancel_mid_upload_leaves_no_record_and_no_multipart_upload(
+    site, open_context, browser_errors, user, uppy_ready, settings, s3
+):
+    # Under configure_bucket's CORS rules (no DELETE): the glue cancels through our API.
+    page = open_context()
+    settings.UPLOADS_MULTIPART_THRESHOLD = settings.UPLOADS_MULTIPART_PART_SIZE = 5 * MIB
+    sign_in(page, site, user)
+    csrf = uppy.load(page)
+    # Cancelling cuts the part PUTs in flight: failures the test causes on purpose.
+    browser_errors.allow(r"failed: PUT .*partNumber=.*net::ERR_ABORTED")
+
+    page.evaluate(CANCEL_WITH_UPPY, {"csrf": csrf, "size": 60 * MIB})
+
+    wait_until(page, lambda: not Upload.objects.exists(), timeout=20)
+    assert s3.client.list_multipart_uploads(Bucket=s3.bucket_name).get("Uploads", []) == []
+    assert s3.client.list_objects_v2(Bucket=s3.bucket_name).get("KeyCount") == 0

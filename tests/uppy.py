@@ -51,7 +51,10 @@ def bundle() -> Path:
 # `getChunkSize` return (the part size depends only on the file's size). Uppy then asks
 # `signRequest` for every S3 request; the first one (Uppy proposes the file's id as its key) gets
 # the server's key, which Uppy uses from then on. Once Uppy is done, `complete(file)` is our
-# complete, which checks the object as always.
+# complete, which checks the object as always. On cancel (a file removed before it completed) the
+# glue calls our `DELETE /api/uploads/{id}`, which aborts the multipart upload in the store and
+# removes the record: the bucket's CORS rules allow no DELETE, so Uppy's own
+# AbortMultipartUpload (a signRequest for DELETE) is answered by that same call, never sent to S3.
 GLUE = """
 window.uppyThroughApi = ({ csrf, limit = 6 }) => {
   const { Uppy, AwsS3 } = window.UppyBundle;
@@ -63,6 +66,13 @@ window.uppyThroughApi = ({ csrf, limit = 6 }) => {
     return response.json();
   };
   const uploads = new Map(); // Uppy's file id -> our upload (its id, key and plan)
+  const cancelled = new Map(); // our upload id -> its DELETE, made once
+  const cancel = (upload) => {
+    if (!cancelled.has(upload.id)) {
+      cancelled.set(upload.id, fetch(`/api/uploads/${upload.id}`, { method: "DELETE", headers: { "X-CSRFToken": csrf } }));
+    }
+    return cancelled.get(upload.id);
+  };
   const partSizes = new Map(); // a file's size -> the server's part size
   const uppy = new Uppy().use(AwsS3, {
     limit,
@@ -72,6 +82,10 @@ window.uppyThroughApi = ({ csrf, limit = 6 }) => {
     signRequest(request) {
       const file = uppy.getFile(request.key);
       const upload = file ? uploads.get(file.id) : [...uploads.values()].find((u) => u.key === request.key);
+      if (request.method === "DELETE") {
+        // AbortMultipartUpload: done by our API; Uppy only logs this refusal as a warning.
+        return cancel(upload).then(() => Promise.reject(new Error("cancelled through DELETE /api/uploads/{id}")));
+      }
       return api(`/${upload.id}/sign`, request);
     },
   });
@@ -84,7 +98,16 @@ window.uppyThroughApi = ({ csrf, limit = 6 }) => {
       if (upload.method === "multipart") partSizes.set(file.size, upload.part_size);
     }
   });
-  return { uppy, complete: (file) => api(`/${uploads.get(file.id).id}/complete`) };
+  uppy.on("file-removed", (file) => {
+    const upload = uploads.get(file.id);
+    if (upload && !upload.completed) cancel(upload);
+  });
+  const complete = async (file) => {
+    const upload = uploads.get(file.id);
+    upload.completed = true;
+    return api(`/${upload.id}/complete`);
+  };
+  return { uppy, complete };
 };
 """
 
