@@ -313,6 +313,25 @@ def test_a_network_error_suggests_the_buckets_cors_rules_and_retry_asks_a_fresh_
     assert len(starts) == 2
 
 
+def test_retry_after_a_network_error_replaces_the_earlier_record_instead_of_adding_a_row(
+    site, page, user, s3, tmp_path, browser_errors
+):
+    browser_errors.allow(r"ERR_FAILED")  # the network error the test causes
+    sign_in(page, site, user)
+    keep_finished_rows(page)
+    page.route(f"{s3.client.meta.endpoint_url}/**", lambda route: route.abort("failed"))
+    page.set_input_files("#file-input", new_file(tmp_path, "again.txt", b"again\n"))
+    transfer = page.locator("#transfers .transfer")
+    sync_api.expect(transfer).to_have_attribute("data-state", "failed")
+    page.unroute(f"{s3.client.meta.endpoint_url}/**")
+
+    page.get_by_role("button", name="Retry again.txt").click()
+
+    sync_api.expect(transfer).to_have_attribute("data-state", "done")
+    sync_api.expect(page.locator("#upload-rows tr.upload-row")).to_have_count(1)
+    assert list(Upload.objects.values_list("original_filename", "status")) == [("again.txt", "complete")]
+
+
 def test_remove_takes_a_failed_row_off_the_queue(site, page, user, tmp_path, settings):
     settings.UPLOADS_MAX_FILE_SIZE = 10
     sign_in(page, site, user)

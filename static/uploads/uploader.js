@@ -217,7 +217,17 @@
     }
   }
 
+  // Retry replaces the earlier attempt's record (left pending by a broken connection, or failed by
+  // the server's check) rather than adding a second row; a multipart upload this page remembers
+  // is resumed instead, so its record stays. The server's DELETE settles it (and its quota).
   function retry(job) {
+    const earlier = job.item.dataset.uploadId;
+    delete job.item.dataset.uploadId;
+    if (earlier && !saved().some((entry) => entry.id === earlier)) {
+      job.replacing = fetch(`${form.dataset.apiUrl}/${earlier}`, {
+        method: "DELETE", headers: { "X-CSRFToken": csrfToken() }, credentials: "same-origin",
+      }).catch(() => { /* unreachable: cleanup settles it */ });
+    }
     job.sent = 0;
     job.samples = [];
     job.progress.value = 0;
@@ -317,6 +327,8 @@
       updateSummary();
     };
     try {
+      if (job.replacing) await job.replacing; // its quota is free before the new one is asked
+      job.replacing = null;
       const done = await UploadClient.uploadFile(file, {
         apiUrl: form.dataset.apiUrl,
         multipartThreshold: Number(form.dataset.multipartThreshold) || undefined,
