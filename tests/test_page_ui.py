@@ -332,6 +332,25 @@ def test_retry_after_a_network_error_replaces_the_earlier_record_instead_of_addi
     assert list(Upload.objects.values_list("original_filename", "status")) == [("again.txt", "complete")]
 
 
+def test_a_multipart_upload_this_tab_is_still_sending_shows_uploading_in_the_list(
+    site, page, user, s3, tmp_path, settings
+):
+    settings.UPLOADS_MULTIPART_THRESHOLD = settings.UPLOADS_MULTIPART_PART_SIZE = 5 * 1024 * 1024
+    sign_in(page, site, user)
+    held = hold_storage(page, s3)
+    page.set_input_files("#file-input", new_file(tmp_path, "big.bin", b"x" * (11 * 1024 * 1024)))
+    transfer = page.locator("#transfers .transfer")
+    sync_api.expect(transfer).to_have_attribute("data-upload-id", re.compile(".+"))
+
+    page.evaluate("htmx.trigger(document.body, 'uploads-changed')")  # the list refreshes meanwhile
+
+    row = page.locator("#upload-rows tr.upload-row")
+    sync_api.expect(row.locator(".badge")).to_have_text("Uploading")
+    sync_api.expect(row).not_to_contain_text("Resume")
+    release_storage(page, s3, held)
+    sync_api.expect(transfer).to_have_attribute("data-state", "done", timeout=30_000)
+
+
 def test_remove_takes_a_failed_row_off_the_queue(site, page, user, tmp_path, settings):
     settings.UPLOADS_MAX_FILE_SIZE = 10
     sign_in(page, site, user)

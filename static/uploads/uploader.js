@@ -390,6 +390,23 @@
     pump();
   }
 
+  // The server sees only a pending record; this tab knows it is still sending it. Its row in the
+  // list says "Uploading" instead of "Pending" and the resume hint, after every list refresh.
+  function markRowsSendingHere() {
+    for (const job of jobs.filter(isActive)) {
+      const row = job.item.dataset.uploadId && document.getElementById(`upload-${job.item.dataset.uploadId}`);
+      if (!row || row.classList.contains("sending-here")) continue;
+      row.classList.add("sending-here");
+      const badge = row.querySelector(".badge");
+      if (badge) {
+        badge.className = "badge badge-uploading";
+        badge.textContent = "Uploading";
+      }
+      row.querySelectorAll(".resume-hint, .row-note").forEach((element) => element.remove());
+    }
+  }
+  document.body.addEventListener("htmx:afterSettle", markRowsSendingHere);
+
   summary.cancelAll.addEventListener("click", () => {
     jobs.filter(isActive).forEach(cancel);
     input.focus();
