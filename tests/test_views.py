@@ -176,6 +176,18 @@ def test_the_list_shows_size_status_and_a_download_link(s3, browser, user, uploa
     assert reverse("uploads:download", args=[upload.pk]) in html
 
 
+def test_a_pending_multipart_row_says_it_can_be_resumed_not_that_its_link_expires(
+    s3, browser, user, upload_factory
+):
+    upload_factory(owner=user, filename="film.bin", multipart_upload_id="mpu-1", part_size=8 * 2**20, size=2**30)
+
+    html = browser.get(reverse("uploads:index"), headers=HTMX).content.decode()
+
+    assert "Resume: choose the file again" in html
+    assert "choose the same file again to send only the missing parts, until cleanup" in html
+    assert "upload link expires" not in html
+
+
 def test_the_list_shows_the_workers_thumbnail_for_a_processed_image(s3, browser, user, upload_factory):
     upload = upload_factory(
         owner=user, filename="cat.png", content_type="image/png", status=Upload.Status.COMPLETE
