@@ -351,6 +351,16 @@ def test_a_multipart_upload_this_tab_is_still_sending_shows_uploading_in_the_lis
     sync_api.expect(transfer).to_have_attribute("data-state", "done", timeout=30_000)
 
 
+def test_the_usage_line_updates_after_an_upload_without_a_reload(site, page, user, tmp_path, settings):
+    settings.UPLOADS_QUOTA_BYTES = 10 * 1024 * 1024
+    sign_in(page, site, user)
+    sync_api.expect(page.locator("#usage")).to_contain_text("0 bytes of 10.0 MiB used.")
+
+    page.set_input_files("#file-input", new_file(tmp_path, "two.bin", b"x" * 2048))
+
+    sync_api.expect(page.locator("#usage")).to_contain_text("2.0 KiB of 10.0 MiB used.")
+
+
 def test_remove_takes_a_failed_row_off_the_queue(site, page, user, tmp_path, settings):
     settings.UPLOADS_MAX_FILE_SIZE = 10
     sign_in(page, site, user)

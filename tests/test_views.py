@@ -273,8 +273,8 @@ def test_the_list_query_count_does_not_grow_with_rows(
     for _ in range(rows):
         upload_factory(owner=user, content_type="image/png", status=Upload.Status.COMPLETE)
 
-    # session, user, one page of rows, the list version (one row)
-    with django_assert_max_num_queries(4):
+    # session, user, one page of rows, the list version (one row), the usage row (the usage line)
+    with django_assert_max_num_queries(5):
         browser.get(reverse("uploads:index"), headers=HTMX)
 
 
@@ -469,6 +469,17 @@ def test_the_page_shows_the_users_usage_when_limits_are_set(s3, browser, user, u
     html = browser.get(reverse("uploads:index")).content.decode()
 
     assert "2.0 KiB of 10.0 KiB used." in html
+
+
+def test_the_list_refresh_carries_the_usage_line_out_of_band(s3, browser, user, upload_factory, settings):
+    settings.UPLOADS_QUOTA_BYTES = 10 * 1024
+    upload_factory(owner=user, status=Upload.Status.COMPLETE, size=2048)
+
+    html = browser.get(reverse("uploads:index"), headers=HTMX).content.decode()
+
+    usage = re.search(r'<p [^>]*id="usage"[^>]*>(.*?)</p>', html, re.S)
+    assert usage and 'hx-swap-oob="true"' in usage.group(0)
+    assert "2.0 KiB of 10.0 KiB used." in usage.group(1)
 
 
 def test_a_form_upload_over_the_size_limit_is_deleted_and_its_upload_failed(

@@ -118,8 +118,11 @@ def index(request: HttpRequest) -> HttpResponse:
     filters = _list_query(request)
     context = _page(request, filters)
     if request.htmx:
-        partial = "upload_rows.html" if context["appending"] else "upload_list.html"
-        return render(request, f"uploads/partials/{partial}", context)
+        if context["appending"]:
+            return render(request, "uploads/partials/upload_rows.html", context)
+        # The usage line comes along (swapped out of band): an upload or a delete changes it.
+        context["refreshed_usage"] = quotas.upload_usage(owner=request.user)
+        return render(request, "uploads/partials/upload_list.html", context)
     context |= {
         "usage": quotas.upload_usage(owner=request.user),
         "filters": filters,
