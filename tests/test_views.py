@@ -179,7 +179,9 @@ def test_the_list_shows_size_status_and_a_download_link(s3, browser, user, uploa
 def test_a_pending_multipart_row_says_it_can_be_resumed_not_that_its_link_expires(
     s3, browser, user, upload_factory
 ):
-    upload_factory(owner=user, filename="film.bin", multipart_upload_id="mpu-1", part_size=8 * 2**20, size=2**30)
+    upload_factory(
+        owner=user, filename="film.bin", multipart_upload_id="mpu-1", part_size=8 * 2**20, size=2**30
+    )
 
     html = browser.get(reverse("uploads:index"), headers=HTMX).content.decode()
 
@@ -478,7 +480,8 @@ def test_the_list_refresh_carries_the_usage_line_out_of_band(s3, browser, user, 
     html = browser.get(reverse("uploads:index"), headers=HTMX).content.decode()
 
     usage = re.search(r'<p [^>]*id="usage"[^>]*>(.*?)</p>', html, re.S)
-    assert usage and 'hx-swap-oob="true"' in usage.group(0)
+    assert usage is not None
+    assert 'hx-swap-oob="true"' in usage.group(0)
     assert "2.0 KiB of 10.0 KiB used." in usage.group(1)
 
 
