@@ -369,6 +369,8 @@
       collapse(job);
     } catch (error) {
       if (!(resumable && (error.reason === "send_failed" || error.reason === "unchecked"))) forgetFile(file);
+      // UploadClient deleted the record of a cancelled or refused send: nothing for Retry to replace.
+      if (error.reason === "cancelled" || error.reason === "store_refused") delete job.item.dataset.uploadId;
       const state = STATE[error.reason] || "failed";
       if (state === "pending") job.final = true; // stored: a retry would upload it twice
       if (FINAL_CODES.has(error.code)) job.final = true;
