@@ -122,3 +122,31 @@ def unexpected_error(request, exc: Exception):
 def unknown_endpoint(request: HttpRequest, *args, **kwargs) -> JsonResponse:
     """Mounted after the API at ^api/: an unknown path gets our JSON error, not Django's HTML 404."""
     return JsonResponse({"detail": "No such API endpoint.", "code": "not_found"}, status=404)
+
+
+class MethodNotAllowedAsJson:
+    """A method an API route does not take answers 405 in the `{detail, code}` shape too.
+
+    Ninja answers it itself, as plain text, before any exception handler runs; this keeps its
+    `Allow` header and replaces only the body.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        response = self.get_response(request)
+        if response.status_code != 405 or not request.path.startswith("/api/"):
+            return response
+        if response.get("Content-Type", "").startswith("application/json"):
+            return response
+        allowed = response.get("Allow", "")
+        answer = JsonResponse(
+            {
+                "detail": f"{request.method} is not allowed here; allowed: {allowed}.",
+                "code": "method_not_allowed",
+            },
+            status=405,
+        )
+        answer["Allow"] = allowed
+        return answer

@@ -253,6 +253,7 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
     "project.middleware.ContentSecurityPolicyMiddleware",
 )
+MIDDLEWARE.append("project.api.MethodNotAllowedAsJson")  # 405s of /api/ in the {detail, code} shape
 
 # Messages live in the session, not a cookie: the admin shows a new API token as one.
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"

@@ -393,6 +393,13 @@ def test_the_interactive_docs_are_served_to_signed_in_users(client, user):
     assert client.get("/api/docs").status_code == 200
 
 
+def test_a_method_a_route_does_not_take_answers_405_in_the_error_shape_with_allow(s3, api):
+    response = api.put(f"/api/uploads/{uuid.uuid4()}/complete")
+
+    assert_error(response, 405, "method_not_allowed")
+    assert "POST" in response["Allow"]
+
+
 # --- A script's whole session over HTTP -------------------------------------------------------
 
 
