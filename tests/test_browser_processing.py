@@ -1,3 +1,4 @@
+# ruff: noqa: F811 (the browser fixtures are imported from test_browser and used as arguments)
 """The page while a photo is processed, in Chromium: "Processing…", then the worker's thumbnail and
 the dimensions, brought in by the list's htmx poller without a reload."""
 
@@ -9,6 +10,7 @@ import pytest
 from PIL import Image
 
 from tests.browser import sign_in
+from tests.test_browser import browser_errors, chromium, open_context, site  # noqa: F401 (fixtures)
 from uploads.processing import state
 from uploads.processing.tasks import process_upload
 
@@ -24,25 +26,12 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture
-def page(s3, live_server):
-    s3.put_cors(
-        [
-            {
-                "AllowedOrigins": [live_server.url],
-                "AllowedMethods": ["GET", "POST", "HEAD"],
-                "AllowedHeaders": ["*"],
-            }
-        ]
-    )
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1100, "height": 800})
-        errors: list[str] = []
-        page.on("console", lambda message: message.type == "error" and errors.append(message.text))
-        page.errors = errors
-        page.on("response", lambda r: r.status >= 400 and errors.append(f"{r.status} {r.url}"))
-        yield page
-        browser.close()
+def page(site, open_context, browser_errors):
+    """Under the site's real CSP and configure_bucket's CORS rules (site), watched: any console
+    error, CSP violation or failed request fails the test (tests.browser.BrowserErrors)."""
+    page = open_context(viewport={"width": 1100, "height": 800})
+    page.errors = browser_errors.seen
+    return page
 
 
 def test_a_photo_shows_processing_then_its_thumbnail_and_dimensions(

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 (the browser fixtures are imported from test_browser and used as arguments)
 """The page's side of trust, in Chromium under the site's real CSP: each file's SHA-256 computed in
 a Web Worker (hash-wasm) and declared, per part for multipart; "Scanning…", then the verdict."""
 
@@ -10,6 +11,7 @@ import shutil
 import pytest
 
 from tests.browser import sign_in
+from tests.test_browser import browser_errors, chromium, open_context, site  # noqa: F401 (fixtures)
 from uploads.models import Upload
 from uploads.processing import state
 from uploads.processing.tasks import process_upload
@@ -33,26 +35,12 @@ def sha256(body: bytes) -> str:
 
 
 @pytest.fixture
-def page(s3, live_server):
-    s3.put_cors(
-        [
-            {
-                "AllowedOrigins": [live_server.url],
-                "AllowedMethods": ["GET", "POST", "PUT", "HEAD"],
-                "AllowedHeaders": ["*"],
-                "ExposeHeaders": ["ETag"],
-            }
-        ]
-    )
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1100, "height": 800})
-        errors: list[str] = []
-        page.on("console", lambda message: message.type == "error" and errors.append(message.text))
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.errors = errors
-        yield page
-        browser.close()
+def page(site, open_context, browser_errors):
+    """Under the site's real CSP and configure_bucket's CORS rules (site), watched: any console
+    error, CSP violation or failed request fails the test (tests.browser.BrowserErrors)."""
+    page = open_context(viewport={"width": 1100, "height": 800})
+    page.errors = browser_errors.seen
+    return page
 
 
 def own_errors(page) -> list[str]:
