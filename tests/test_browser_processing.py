@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from tests.browser import sign_in
-from tests.test_browser import browser_errors, chromium, open_context, site  # noqa: F401 (fixtures)
+from tests.test_browser import browser_errors, open_context, site  # noqa: F401 (fixtures)
 from uploads.processing import state
 from uploads.processing.tasks import process_upload
 

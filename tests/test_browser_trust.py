@@ -11,7 +11,7 @@ import shutil
 import pytest
 
 from tests.browser import sign_in
-from tests.test_browser import browser_errors, chromium, open_context, site  # noqa: F401 (fixtures)
+from tests.test_browser import browser_errors, open_context, site  # noqa: F401 (fixtures)
 from uploads.models import Upload
 from uploads.processing import state
 from uploads.processing.tasks import process_upload
