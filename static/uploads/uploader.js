@@ -224,9 +224,8 @@
     const earlier = job.item.dataset.uploadId;
     delete job.item.dataset.uploadId;
     if (earlier && !saved().some((entry) => entry.id === earlier)) {
-      job.replacing = fetch(`${form.dataset.apiUrl}/${earlier}`, {
-        method: "DELETE", headers: { "X-CSRFToken": csrfToken() }, credentials: "same-origin",
-      }).catch(() => { /* unreachable: cleanup settles it */ });
+      job.replacing = UploadTransport.callApi(`${form.dataset.apiUrl}/${earlier}`, { method: "DELETE" })
+        .catch(() => { /* unreachable: cleanup settles it */ });
     }
     job.sent = 0;
     job.samples = [];
