@@ -6,7 +6,8 @@ from __future__ import annotations
 from benchmarks.common import measure_interleaved, save, setup_django
 
 ITERATIONS = 400
-TARGETS = {"presign": 2.0, "url": 2.0, "complete": 3.0, "delete": 3.0}
+# Issue 26: each operation against the floor (Django answering a signed-in request with no work).
+TARGETS = {"presign": 1.5, "url": 1.2, "complete": 2.0, "delete": 2.0}
 
 
 def run() -> dict:
