@@ -27,6 +27,7 @@ class UploadUsage:
     bytes_limit: int
     pending: int
     pending_limit: int
+    list_version: int = 0  # read from the same row, for the page's list fingerprint
 
 
 def upload_usage(*, owner) -> UploadUsage:
@@ -37,6 +38,7 @@ def upload_usage(*, owner) -> UploadUsage:
         bytes_limit=settings.UPLOADS_QUOTA_BYTES,
         pending=row.pending,
         pending_limit=settings.UPLOADS_QUOTA_PENDING,
+        list_version=row.list_version or 0,
     )
 
 

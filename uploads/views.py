@@ -92,13 +92,15 @@ def _page(request: HttpRequest, filters: ListQueryForm) -> dict:
         upload.extension = PurePosixPath(upload.original_filename).suffix[1:5].upper()
         upload.waiting = upload.status == upload.Status.PENDING and upload.expires_at > now
     filtered = any(query[name] for name in ("search", "family", "status"))
+    usage = quotas.upload_usage(owner=request.user)  # one row: the usage line and the list's version
     return {
         "uploads": uploads,
         "appending": bool(cursor) or page > 1,
         "next_url": _index_url(filters.query_string(cursor=chunk.next)) if chunk.next else "",
         "list_url": _index_url(filters.query_string()),
         "filtered": filtered,
-        "version": listing.upload_list_version(owner=request.user),
+        "version": listing.list_version_of(usage),
+        "usage": usage,
     }
 
 
@@ -121,10 +123,9 @@ def index(request: HttpRequest) -> HttpResponse:
         if context["appending"]:
             return render(request, "uploads/partials/upload_rows.html", context)
         # The usage line comes along (swapped out of band): an upload or a delete changes it.
-        context["refreshed_usage"] = quotas.upload_usage(owner=request.user)
+        context["refreshed_usage"] = context["usage"]
         return render(request, "uploads/partials/upload_list.html", context)
     context |= {
-        "usage": quotas.upload_usage(owner=request.user),
         "filters": filters,
         "max_size": settings.UPLOADS_MAX_FILE_SIZE,
         "multipart_threshold": settings.UPLOADS_MULTIPART_THRESHOLD,
