@@ -1,5 +1,7 @@
 """Helpers shared by the test modules: each defined once, here (fixtures live in conftest.py)."""
 
+import base64
+import hashlib
 import os
 import shutil
 import subprocess
@@ -117,3 +119,19 @@ def sign_form(user):
     token = tokens[0]
     folder = form.fields["key"].removesuffix("${filename}")
     return form, token, folder
+
+
+def sha256(body: bytes) -> str:
+    """`body`'s SHA-256 as the API and S3 take it (`checksum_sha256`, `x-amz-checksum-sha256`): base64."""
+    return base64.b64encode(hashlib.sha256(body).digest()).decode()
+
+
+def start_text_upload(api, body: bytes, **extra) -> dict:
+    """Create an upload of `body` as a text file through the API (`extra`: e.g. its checksum)."""
+    response = api.post(
+        "/api/uploads",
+        {"filename": "notes.txt", "content_type": "text/plain", "size": len(body), **extra},
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    return response.json()

@@ -2,8 +2,6 @@
 """The page's side of trust, in Chromium under the site's real CSP: each file's SHA-256 computed in
 a Web Worker (hash-wasm) and declared, per part for multipart; "Scanning…", then the verdict."""
 
-import base64
-import hashlib
 import json
 import os
 import shutil
@@ -11,6 +9,7 @@ import shutil
 import pytest
 
 from tests.browser import sign_in
+from tests.helpers import sha256
 from tests.test_browser import browser_errors, open_context, site  # noqa: F401 (fixtures)
 from uploads.models import Upload
 from uploads.processing import state
@@ -28,10 +27,6 @@ pytestmark = [
 
 sync_api = pytest.importorskip("playwright.sync_api")
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-def sha256(body: bytes) -> str:
-    return base64.b64encode(hashlib.sha256(body).digest()).decode()
 
 
 @pytest.fixture

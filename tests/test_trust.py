@@ -1,13 +1,12 @@
 """The trust steps without a scanner (uploads/processing/trust.py): the SHA-256 of the stored bytes,
 a declared checksum checked by the store where it verifies and by the worker everywhere."""
 
-import base64
-import hashlib
 import os
 
 import pytest
 import requests
 
+from tests.helpers import sha256, start_text_upload
 from uploads.models import Processing, Scan, Upload
 from uploads.processing.tasks import process_upload
 from uploads.s3 import S3Client
@@ -15,20 +14,6 @@ from uploads.s3 import S3Client
 pytestmark = pytest.mark.django_db
 
 MIB = 1024 * 1024
-
-
-def sha256(body: bytes) -> str:
-    return base64.b64encode(hashlib.sha256(body).digest()).decode()
-
-
-def start(api, body: bytes, **extra) -> dict:
-    response = api.post(
-        "/api/uploads",
-        {"filename": "notes.txt", "content_type": "text/plain", "size": len(body), **extra},
-        content_type="application/json",
-    )
-    assert response.status_code == 201, response.content
-    return response.json()
 
 
 def complete(api, upload_id: str, django_capture_on_commit_callbacks) -> dict:
@@ -49,7 +34,7 @@ def test_without_a_scanner_the_scan_is_skipped_and_the_file_served(
     s3, api, post_to_s3, django_capture_on_commit_callbacks
 ):
     body = b"plain text"
-    started = start(api, body)
+    started = start_text_upload(api, body)
     post_to_s3(started["url"], started["fields"], body, content_type="text/plain")
     answer = complete(api, started["id"], django_capture_on_commit_callbacks)
     assert (answer["scan"], answer["checksum_sha256"]) == ("skipped", sha256(body))
@@ -60,7 +45,7 @@ def test_a_body_altered_after_hashing_fails_checksum_mismatch_and_its_object_is_
     s3, api, post_to_s3, django_capture_on_commit_callbacks
 ):
     chosen, sent = b"the file the user chose", b"the file altered en rou"
-    started = start(api, chosen, checksum_sha256=sha256(chosen))
+    started = start_text_upload(api, chosen, checksum_sha256=sha256(chosen))
     post_to_s3(started["url"], started["fields"], sent, content_type="text/plain")  # POST: no store check
     answer = complete(api, started["id"], django_capture_on_commit_callbacks)
     assert (answer["status"], answer["failure_code"]) == ("failed", "checksum_mismatch")
@@ -71,7 +56,7 @@ def test_a_body_altered_after_hashing_fails_checksum_mismatch_and_its_object_is_
 
 def test_a_matching_declared_checksum_completes(s3, api, post_to_s3, django_capture_on_commit_callbacks):
     body = b"exactly these bytes"
-    started = start(api, body, checksum_sha256=sha256(body))
+    started = start_text_upload(api, body, checksum_sha256=sha256(body))
     post_to_s3(started["url"], started["fields"], body, content_type="text/plain")
     answer = complete(api, started["id"], django_capture_on_commit_callbacks)
     assert (answer["status"], answer["processing"]) == ("complete", "none")
@@ -99,7 +84,7 @@ def test_a_multipart_upload_with_part_checksums_completes_and_records_the_whole_
     s3, api, small_parts, django_capture_on_commit_callbacks
 ):
     body = os.urandom(6 * MIB)
-    started = start(api, body)
+    started = start_text_upload(api, body)
     parts = [body[: 5 * MIB], body[5 * MIB :]]
     urls = api.post(
         f"/api/uploads/{started['id']}/parts",
@@ -114,7 +99,7 @@ def test_a_multipart_upload_with_part_checksums_completes_and_records_the_whole_
 
 
 def test_checksums_for_parts_not_asked_for_are_refused(s3, api, small_parts):
-    started = start(api, os.urandom(6 * MIB))
+    started = start_text_upload(api, os.urandom(6 * MIB))
     response = api.post(
         f"/api/uploads/{started['id']}/parts",
         {"part_numbers": [1], "checksums": {"2": sha256(b"x")}},
@@ -139,7 +124,7 @@ def test_a_checksum_declared_at_complete_is_checked_too(
     s3, api, post_to_s3, django_capture_on_commit_callbacks
 ):
     chosen, sent = b"the file the user chose", b"the file altered en rou"
-    started = start(api, chosen)
+    started = start_text_upload(api, chosen)
     post_to_s3(started["url"], started["fields"], sent, content_type="text/plain")
     with django_capture_on_commit_callbacks(execute=True):
         api.post(
@@ -152,6 +137,6 @@ def test_a_checksum_declared_at_complete_is_checked_too(
 
 
 def test_complete_without_a_body_still_works(s3, api, post_to_s3, django_capture_on_commit_callbacks):
-    started = start(api, b"abc")
+    started = start_text_upload(api, b"abc")
     post_to_s3(started["url"], started["fields"], b"abc", content_type="text/plain")
     assert complete(api, started["id"], django_capture_on_commit_callbacks)["status"] == "complete"

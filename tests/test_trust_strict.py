@@ -1,30 +1,16 @@
 """Stores that verify checksums refuse an altered body themselves (SeaweedFS, the strict tier):
 the signature pins x-amz-checksum-sha256 in PUT mode and on each UploadPart."""
 
-import base64
-import hashlib
 import os
 
 import pytest
 import requests
 
+from tests.helpers import sha256, start_text_upload
+
 pytestmark = [pytest.mark.strict, pytest.mark.django_db]
 
 MIB = 1024 * 1024
-
-
-def sha256(body: bytes) -> str:
-    return base64.b64encode(hashlib.sha256(body).digest()).decode()
-
-
-def start(api, body: bytes, **extra) -> dict:
-    response = api.post(
-        "/api/uploads",
-        {"filename": "notes.txt", "content_type": "text/plain", "size": len(body), **extra},
-        content_type="application/json",
-    )
-    assert response.status_code == 201, response.content
-    return response.json()
 
 
 @pytest.fixture
@@ -37,7 +23,7 @@ def small_parts(settings):
 def test_put_mode_signs_the_checksum_so_the_store_refuses_an_altered_body(strict_s3, api, settings):
     settings.UPLOADS_UPLOAD_METHOD = "put"
     chosen, sent = b"a" * 100, b"b" * 100
-    started = start(api, chosen, checksum_sha256=sha256(chosen))
+    started = start_text_upload(api, chosen, checksum_sha256=sha256(chosen))
     assert started["headers"]["x-amz-checksum-sha256"] == sha256(chosen)
 
     refused = requests.put(started["url"], data=sent, headers=started["headers"], timeout=10)
@@ -50,7 +36,7 @@ def test_put_mode_signs_the_checksum_so_the_store_refuses_an_altered_body(strict
 def test_put_mode_refuses_a_request_without_the_signed_checksum_header(strict_s3, api, settings):
     settings.UPLOADS_UPLOAD_METHOD = "put"
     body = b"a" * 100
-    started = start(api, body, checksum_sha256=sha256(body))
+    started = start_text_upload(api, body, checksum_sha256=sha256(body))
     headers = {k: v for k, v in started["headers"].items() if k != "x-amz-checksum-sha256"}
     assert requests.put(started["url"], data=body, headers=headers, timeout=10).status_code == 403
 
@@ -59,7 +45,7 @@ def test_part_urls_sign_each_declared_part_checksum_and_the_store_refuses_an_alt
     strict_s3, api, small_parts
 ):
     body = os.urandom(6 * MIB)  # parts of 5 and 1 MiB
-    started = start(api, body)
+    started = start_text_upload(api, body)
     first, second = body[: 5 * MIB], body[5 * MIB :]
     urls = api.post(
         f"/api/uploads/{started['id']}/parts",
@@ -84,7 +70,7 @@ def test_a_multipart_upload_with_part_checksums_completes_on_a_verifying_store(
     strict_s3, api, small_parts, django_capture_on_commit_callbacks
 ):
     body = os.urandom(6 * MIB)
-    started = start(api, body)
+    started = start_text_upload(api, body)
     parts = [body[: 5 * MIB], body[5 * MIB :]]
     urls = api.post(
         f"/api/uploads/{started['id']}/parts",
