@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from django.conf import settings
 from ninja import Field, Schema
-from pydantic import StrictInt
+from pydantic import BeforeValidator, StrictBool, StrictInt
 
 from ..listing import MAX_PAGE
 from ..models import Upload
@@ -19,6 +19,15 @@ from ..s3.limits import MAX_PARTS
 # Bounds the services enforce with their own codes (invalid_size, invalid_part_numbers,
 # invalid_expiration), stated in the schema only: a field constraint would answer validation_error.
 PART_NUMBER = {"minimum": 1, "maximum": MAX_PARTS}
+
+
+def _whole_number(value):
+    """JSON's 5.0 is the integer 5 (JSON Schema says so too); true and "5" stay refused."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# Strict: JSON true, 5.5 and "5" are not sizes (lax parsing would take true and "5" as 1 and 5).
+JsonInt = Annotated[StrictInt, BeforeValidator(_whole_number)]
 
 
 def _expiration_bounds(schema: dict) -> None:
@@ -48,13 +57,12 @@ class ErrorOut(Schema):
 class UploadIn(Schema):
     filename: str = Field(..., max_length=1024, examples=["holiday.jpg"])
     content_type: str = Field("", max_length=255, examples=["image/jpeg"])
-    # Strict: JSON true, 5.0 and "5" are not sizes (lax parsing would take them as 1 and 5).
-    size: StrictInt = Field(
+    size: JsonInt = Field(
         ...,
         description="The file's exact size in bytes; the policy pins it.",
         json_schema_extra={"minimum": 1},
     )
-    client_multipart: bool = Field(
+    client_multipart: StrictBool = Field(
         False,
         description="For clients that start their own multipart upload through /sign (Uppy 6): the server starts none.",
     )
