@@ -33,7 +33,6 @@ CODE_BY_HTTP_STATUS = {
     for answer in (
         answers.BAD_REQUEST,
         answers.NOT_AUTHENTICATED,
-        answers.FORBIDDEN,
         answers.NOT_FOUND,
         answers.THROTTLED,
     )

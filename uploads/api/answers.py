@@ -82,7 +82,6 @@ BAD_REQUEST = Answer(400, "bad_request", "The request body is not JSON.")
 CSRF_FAILED = Answer(
     403, "csrf_failed", "CSRF check failed: send the csrftoken cookie's value in an X-CSRFToken header."
 )
-FORBIDDEN = Answer(403, "forbidden", "Forbidden.")
 NOT_FOUND = Answer(404, "not_found", "Not found.")
 METHOD_NOT_ALLOWED = Answer(405, "method_not_allowed", "This method is not allowed here (see Allow).")
 REQUEST_TOO_LARGE = Answer(
