@@ -18,24 +18,35 @@ from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
 from project.outages import database_unavailable, is_database_outage
+from uploads.api import answers, openapi
+from uploads.api.answers import Answer, upload_error
 from uploads.api.auth import SessionAuth, TokenAuth
 from uploads.api.fields import router as field_uploads_router
 from uploads.api.router import router as uploads_router
-from uploads.api.router import upload_error
 from uploads.errors import UploadError
 
 logger = logging.getLogger(__name__)
 
 # Ninja raises HttpError(400) for a body it cannot parse (malformed JSON).
 CODE_BY_HTTP_STATUS = {
-    400: "bad_request",
-    401: "not_authenticated",
-    403: "forbidden",
-    404: "not_found",
-    429: "throttled",
+    answer.status: answer.code
+    for answer in (
+        answers.BAD_REQUEST,
+        answers.NOT_AUTHENTICATED,
+        answers.NOT_FOUND,
+        answers.THROTTLED,
+    )
 }
 
-api = NinjaAPI(
+
+class UploadsApi(NinjaAPI):
+    """Ninja's API, whose schema also names every error code (uploads/api/openapi.py)."""
+
+    def get_openapi_schema(self, **kwargs):
+        return openapi.document(super().get_openapi_schema(**kwargs), self)
+
+
+api = UploadsApi(
     # The interactive docs (and their schema) for signed-in users only, with Swagger UI from the
     # site's own static files (ninja's, as "ninja" is an installed app) under the site's CSP;
     # no online validator badge, which Swagger UI would fetch from validator.swagger.io.
@@ -59,11 +70,13 @@ def _error(request: HttpRequest, status: int, detail: str, code: str):
     return api.create_response(request, {"detail": detail, "code": code}, status=status)
 
 
+def _answer(request: HttpRequest, answer: Answer, detail: str | None = None):
+    return _error(request, answer.status, detail or answer.detail, answer.code)
+
+
 @api.exception_handler(AuthenticationError)
 def not_authenticated(request, exc):
-    return _error(
-        request, 401, "Sign in, or send an API token as 'Authorization: Bearer <token>'.", "not_authenticated"
-    )
+    return _answer(request, answers.NOT_AUTHENTICATED)
 
 
 @api.exception_handler(HttpError)
@@ -76,22 +89,17 @@ def http_error(request, exc: HttpError):
 def throttled(request, exc: Throttled):
     # ninja adds the Retry-After header to this response.
     wait = f" Try again in {math.ceil(exc.wait)} s." if exc.wait else ""
-    return _error(request, 429, f"Too many requests.{wait}", "throttled")
+    return _answer(request, answers.THROTTLED, f"{answers.THROTTLED.detail}{wait}")
 
 
 @api.exception_handler(RequestDataTooBig)
 def request_too_large(request, exc):
-    return _error(
-        request,
-        413,
-        "The request body is larger than this API accepts; files go to storage, never here.",
-        "request_too_large",
-    )
+    return _answer(request, answers.REQUEST_TOO_LARGE)
 
 
 @api.exception_handler(Http404)
 def not_found(request, exc):
-    return _error(request, 404, "Not found.", "not_found")
+    return _answer(request, answers.NOT_FOUND)
 
 
 @api.exception_handler(ValidationError)
@@ -100,7 +108,7 @@ def validation_error(request, exc: ValidationError):
         f"{'.'.join(str(part) for part in error.get('loc', ()))}: {error.get('msg', 'invalid')}"
         for error in exc.errors
     )
-    return _error(request, 422, f"Invalid request: {problems}", "validation_error")
+    return _answer(request, answers.VALIDATION_ERROR, f"Invalid request: {problems}")
 
 
 @api.exception_handler(DatabaseError)
@@ -113,15 +121,13 @@ def database_error(request, exc: DatabaseError):
 @api.exception_handler(Exception)
 def unexpected_error(request, exc: Exception):
     logger.exception("Unhandled error in %s %s", request.method, request.path)
-    return _error(
-        request, 500, "Something went wrong on our side; the error has been logged.", "internal_error"
-    )
+    return _answer(request, answers.INTERNAL_ERROR)
 
 
 @csrf_exempt  # like the API's own views: an unknown path answers 404, not a CSRF 403
 def unknown_endpoint(request: HttpRequest, *args, **kwargs) -> JsonResponse:
     """Mounted after the API at ^api/: an unknown path gets our JSON error, not Django's HTML 404."""
-    return JsonResponse({"detail": "No such API endpoint.", "code": "not_found"}, status=404)
+    return JsonResponse({"detail": "No such API endpoint.", "code": answers.NOT_FOUND.code}, status=404)
 
 
 class MethodNotAllowedAsJson:
@@ -144,9 +150,9 @@ class MethodNotAllowedAsJson:
         answer = JsonResponse(
             {
                 "detail": f"{request.method} is not allowed here; allowed: {allowed}.",
-                "code": "method_not_allowed",
+                "code": answers.METHOD_NOT_ALLOWED.code,
             },
-            status=405,
+            status=answers.METHOD_NOT_ALLOWED.status,
         )
         answer["Allow"] = allowed
         return answer

@@ -21,11 +21,13 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.views import defaults
 
+from uploads.api.answers import DATABASE_UNAVAILABLE
+
 logger = logging.getLogger("project.outages")
 
 # Seconds a client should wait before trying again: about a connection attempt's timeout.
 RETRY_AFTER = 5
-DETAIL = "The database is unavailable for a moment; nothing was changed. Try again shortly."
+DETAIL = DATABASE_UNAVAILABLE.detail
 
 
 def is_database_outage(error: BaseException | None) -> bool:
@@ -44,7 +46,9 @@ def database_unavailable(request: HttpRequest, error: BaseException) -> HttpResp
     """The answer to a request the database could not serve (and its one log line)."""
     logger.warning("Database unavailable: %s %s: %s", request.method, request.path, first_line(error))
     if request.path.startswith("/api/"):
-        response: HttpResponse = JsonResponse({"detail": DETAIL, "code": "database_unavailable"}, status=503)
+        response: HttpResponse = JsonResponse(
+            {"detail": DETAIL, "code": DATABASE_UNAVAILABLE.code}, status=DATABASE_UNAVAILABLE.status
+        )
     else:
         response = HttpResponse(_page(), status=503)
     response["Retry-After"] = str(RETRY_AFTER)

@@ -1,8 +1,10 @@
 """Helpers shared by the test modules: each defined once, here (fixtures live in conftest.py)."""
 
 import base64
+import functools
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -21,12 +23,39 @@ MULTIPART_SIZE = 11 * MIB  # parts of 5, 5 and 1 MiB: moto and S3 refuse a part 
 
 
 def assert_error(response, status: int, code: str) -> dict:
-    """The API's error shape: the status, a stable code and a sentence."""
+    """The API's error shape: the status, a stable code and a sentence, as the schema documents
+    them for the operation (so every test that meets an error checks the contract too)."""
     assert response.status_code == status, response.content
     body = response.json()
     assert body["code"] == code
     assert body["detail"]
+    documented = documented_codes(response.request["REQUEST_METHOD"], response.request["PATH_INFO"])
+    if documented is not None:
+        assert code in documented.get(str(status), []), (
+            f"{code} ({status}) is not in the schema: {documented}"
+        )
     return body
+
+
+@functools.cache
+def openapi_schema() -> dict:
+    from project.api import api
+
+    return api.get_openapi_schema()
+
+
+def documented_codes(method: str, path: str) -> dict[str, list[str]] | None:
+    """{status: codes} the schema documents for the operation at `path`; None for no operation."""
+    for template, methods in openapi_schema()["paths"].items():
+        pattern = re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, path) and method.lower() in methods:
+            responses = methods[method.lower()]["responses"]
+            return {
+                status: answer["content"]["application/json"]["schema"]["properties"]["code"]["enum"]
+                for status, answer in responses.items()
+                if int(status) >= 400
+            }
+    return None
 
 
 def manage(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess:

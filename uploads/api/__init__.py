@@ -2,5 +2,6 @@
 
 `router` (uploads: presign, complete, url, delete, parts, sign), `fields` (the start for an
 UploadField's widget), their `schemas` and `auth` (session or token, `PerUserRateLimit`).
-Typed service errors become HTTP here (`router.ERROR_STATUS`); `project/api.py` mounts them.
+Typed service errors become HTTP here (`answers.ERROR_STATUS`), and the schema names them per
+operation (`openapi`); `project/api.py` mounts them.
 """

@@ -16,18 +16,17 @@ from ninja.throttling import SimpleRateThrottle
 from ninja.utils import check_csrf
 
 from ..models import ApiToken
+from .answers import CSRF_FAILED
 
 # Writing last_used_at on every call would turn each read into a write.
 TOKEN_USE_RESOLUTION = timedelta(minutes=1)
 
 
 class CsrfFailed(HttpError):
-    code = "csrf_failed"
+    code = CSRF_FAILED.code
 
     def __init__(self) -> None:
-        super().__init__(
-            403, "CSRF check failed: send the csrftoken cookie's value in an X-CSRFToken header."
-        )
+        super().__init__(CSRF_FAILED.status, CSRF_FAILED.detail)
 
 
 class SessionAuth(NinjaSessionAuth):

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from ninja import Field, Router, Status
 
-from .. import field_uploads
+from .. import errors, field_uploads
+from .answers import raises
 from .auth import PerUserRateLimit
-from .router import ERRORS
-from .schemas import DirectUploadOut, ErrorOut, UploadIn
+from .router import UPLOAD_START_ERRORS
+from .schemas import DirectUploadOut, UploadIn
 
 router = Router(tags=["upload fields"])
 
@@ -28,11 +29,12 @@ class FieldUploadOut(DirectUploadOut):
 
 @router.post(
     "",
-    response={201: FieldUploadOut, 400: ErrorOut, 415: ErrorOut, **ERRORS},
+    response={201: FieldUploadOut},
     summary="Start an upload for a model's UploadField, within its limits",
     url_name="field_upload_start",
     throttle=PerUserRateLimit("UPLOADS_RATE_PRESIGN"),
 )
+@raises(errors.InvalidFieldToken, *UPLOAD_START_ERRORS)
 def start_field_upload(request, payload: FieldUploadIn):
     started = field_uploads.field_upload_start(
         owner=request.auth,

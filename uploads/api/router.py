@@ -1,24 +1,22 @@
 """The uploads API's operations (a ninja Router, mounted by project/api.py at /api/uploads).
 
-Thin: each operation parses, calls one service and returns its result through a schema. The
-service errors map to HTTP statuses in ERROR_STATUS; `upload_error` answers them.
+Thin: each operation parses, calls one service and returns its result through a schema. Each
+declares the service errors it can raise (`@raises`); uploads/api/answers.py maps them to HTTP.
 """
 
 from __future__ import annotations
 
 from uuid import UUID
 
-from django.http import HttpRequest, JsonResponse
 from ninja import Query, Router, Status
 
 from .. import cursors, deletion, errors, listing, multipart, services, signing
-from ..deadline import STORAGE_RETRY_AFTER
+from .answers import raises
 from .auth import PerUserRateLimit
 from .schemas import (
     CompleteIn,
     DirectUploadOut,
     DownloadUrlOut,
-    ErrorOut,
     ListFilters,
     PartNumbersIn,
     PartsOut,
@@ -31,70 +29,29 @@ from .schemas import (
     UrlQuery,
 )
 
-# The most specific class in an error's MRO decides its status.
-ERROR_STATUS: dict[type[errors.UploadError], int] = {
-    errors.UploadNotFound: 404,
-    errors.UploadTooLarge: 413,
-    errors.QuotaExceeded: 413,
-    errors.TooManyPending: 429,
-    errors.InvalidPage: 422,
-    errors.InvalidCursor: 422,
-    errors.ContentTypeNotAllowed: 415,
-    errors.InvalidFilename: 422,
-    errors.InvalidContentType: 422,
-    errors.InvalidSize: 422,
-    errors.InvalidChecksum: 422,
-    errors.InvalidExpiration: 422,
-    errors.ObjectMissing: 409,
-    errors.ObjectInvalid: 409,
-    errors.UploadFailed: 409,
-    errors.ScanPending: 409,
-    errors.Infected: 409,
-    errors.UploadNotComplete: 409,
-    errors.NotMultipart: 409,
-    errors.MultipartUploadMismatch: 409,
-    errors.InvalidPartNumbers: 422,
-    errors.SignRefused: 403,
-    errors.MultipartAlreadyStarted: 409,
-    errors.UploadExpired: 410,
-    errors.StorageUnavailable: 503,
-}
-ERRORS = {
-    401: ErrorOut,
-    403: ErrorOut,
-    404: ErrorOut,
-    410: ErrorOut,
-    413: ErrorOut,
-    422: ErrorOut,
-    429: ErrorOut,
-    500: ErrorOut,
-    503: ErrorOut,
-}
-
 router = Router(tags=["uploads"])
 
-
-def status_for(error: errors.UploadError) -> int:
-    for cls in type(error).__mro__:
-        if cls in ERROR_STATUS:
-            return ERROR_STATUS[cls]
-    return 400
-
-
-def upload_error(request: HttpRequest, exc: errors.UploadError) -> JsonResponse:
-    """Answer a service error as `{"detail", "code"}` with its status (registered by project/api.py)."""
-    response = JsonResponse({"detail": str(exc), "code": exc.code}, status=status_for(exc))
-    if response.status_code == 503:
-        response["Retry-After"] = str(STORAGE_RETRY_AFTER)  # an outage: the client may try again
-    return response
+# What starting an upload can refuse (here and at /api/field-uploads).
+UPLOAD_START_ERRORS = (
+    errors.InvalidFilename,
+    errors.InvalidContentType,
+    errors.ContentTypeNotAllowed,
+    errors.InvalidSize,
+    errors.UploadTooLarge,
+    errors.InvalidChecksum,
+    errors.QuotaExceeded,
+    errors.TooManyPending,
+    errors.StorageUnavailable,
+)
 
 
 @router.post(
     "",
-    response={201: DirectUploadOut, 400: ErrorOut, 415: ErrorOut, **ERRORS},
+    response={201: DirectUploadOut},
     summary="Start an upload: sign a POST policy for one file",
     throttle=PerUserRateLimit("UPLOADS_RATE_PRESIGN"),
 )
+@raises(*UPLOAD_START_ERRORS)
 def create_upload(request, payload: UploadIn):
     direct = services.upload_start(
         owner=request.auth,
@@ -109,9 +66,17 @@ def create_upload(request, payload: UploadIn):
 
 @router.post(
     "/{upload_id}/complete",
-    response={200: UploadOut, 409: ErrorOut, **ERRORS},
+    response={200: UploadOut},
     summary="Complete an upload after S3 has the file (verified with S3)",
     throttle=PerUserRateLimit("UPLOADS_RATE_COMPLETE"),
+)
+@raises(
+    errors.UploadNotFound,
+    errors.InvalidChecksum,
+    errors.ObjectMissing,
+    errors.ObjectInvalid,
+    errors.UploadFailed,
+    errors.StorageUnavailable,
 )
 def complete_upload(request, upload_id: UUID):
     upload = services.upload_get(upload_id=upload_id, owner=request.auth)
@@ -129,7 +94,8 @@ def _declared_checksum(request) -> str:
         raise errors.InvalidChecksum('The body must be JSON: {"checksum_sha256": "<base64>"}.') from e
 
 
-@router.get("", response={200: UploadPageOut, **ERRORS}, summary="List your uploads")
+@router.get("", response={200: UploadPageOut}, summary="List your uploads")
+@raises(errors.InvalidPage, errors.InvalidCursor)
 def list_uploads(request, filters: Query[ListFilters]):
     """A page of your uploads; `next` is the cursor of the following one (null on the last)."""
     uploads = listing.upload_list(owner=request.auth, status=filters.status, sort=filters.sort)
@@ -148,16 +114,25 @@ def list_uploads(request, filters: Query[ListFilters]):
     }
 
 
-@router.get("/{upload_id}", response={200: UploadOut, **ERRORS}, summary="One upload")
+@router.get("/{upload_id}", response={200: UploadOut}, summary="One upload")
+@raises(errors.UploadNotFound)
 def get_upload(request, upload_id: UUID):
     return services.upload_get(upload_id=upload_id, owner=request.auth)
 
 
 @router.get(
     "/{upload_id}/url",
-    response={200: DownloadUrlOut, 409: ErrorOut, **ERRORS},
+    response={200: DownloadUrlOut},
     summary="A download URL for a completed upload",
     throttle=PerUserRateLimit("UPLOADS_RATE_URL"),
+)
+@raises(
+    errors.UploadNotFound,
+    errors.UploadNotComplete,
+    errors.ScanPending,
+    errors.Infected,
+    errors.InvalidExpiration,
+    errors.StorageUnavailable,
 )
 def upload_url(request, upload_id: UUID, query: Query[UrlQuery]):
     upload = services.upload_get(upload_id=upload_id, owner=request.auth)
@@ -166,9 +141,10 @@ def upload_url(request, upload_id: UUID, query: Query[UrlQuery]):
 
 @router.delete(
     "/{upload_id}",
-    response={204: None, **ERRORS},
+    response={204: None},
     summary="Delete an upload: the object, then the record",
 )
+@raises(errors.UploadNotFound, errors.StorageUnavailable)
 def delete_upload(request, upload_id: UUID):
     upload = services.upload_get(upload_id=upload_id, owner=request.auth)
     deletion.upload_delete(upload=upload)
@@ -180,9 +156,17 @@ def delete_upload(request, upload_id: UUID):
 
 @router.post(
     "/{upload_id}/parts",
-    response={200: PartUrlsOut, 409: ErrorOut, **ERRORS},
+    response={200: PartUrlsOut},
     summary="Presigned UploadPart URLs for up to part_urls_per_request parts, each signed for its exact length",
     throttle=PerUserRateLimit("UPLOADS_RATE_PARTS"),
+)
+@raises(
+    errors.UploadNotFound,
+    errors.NotMultipart,
+    errors.UploadFailed,
+    errors.InvalidPartNumbers,
+    errors.InvalidChecksum,
+    errors.StorageUnavailable,
 )
 def part_urls(request, upload_id: UUID, payload: PartNumbersIn):
     upload = services.upload_get(upload_id=upload_id, owner=request.auth)
@@ -193,10 +177,11 @@ def part_urls(request, upload_id: UUID, payload: PartNumbersIn):
 
 @router.get(
     "/{upload_id}/parts",
-    response={200: PartsOut, 409: ErrorOut, **ERRORS},
+    response={200: PartsOut},
     summary="The parts the store already has (to resume a multipart upload)",
     throttle=PerUserRateLimit("UPLOADS_RATE_PARTS"),
 )
+@raises(errors.UploadNotFound, errors.NotMultipart, errors.UploadFailed, errors.StorageUnavailable)
 def list_parts(request, upload_id: UUID):
     upload = services.upload_get(upload_id=upload_id, owner=request.auth)
     return multipart.multipart_state(upload=upload)
@@ -204,9 +189,21 @@ def list_parts(request, upload_id: UUID):
 
 @router.post(
     "/{upload_id}/sign",
-    response={200: SignOut, 409: ErrorOut, **ERRORS},
+    response={200: SignOut},
     summary="Presign one S3 request within this upload's plan (Uppy 6's signRequest)",
     throttle=PerUserRateLimit("UPLOADS_RATE_SIGN"),
+)
+@raises(
+    errors.UploadNotFound,
+    errors.SignRefused,
+    errors.NotMultipart,
+    errors.UploadFailed,
+    errors.MultipartAlreadyStarted,
+    errors.MultipartUploadMismatch,
+    errors.UploadExpired,
+    errors.InvalidPartNumbers,
+    errors.MultipartInvalid,
+    errors.StorageUnavailable,
 )
 def sign_request(request, upload_id: UUID, payload: SignIn):
     upload = services.upload_get(upload_id=upload_id, owner=request.auth)

@@ -3,16 +3,36 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
+from django.conf import settings
 from ninja import Field, Schema
-from pydantic import StrictInt
+from pydantic import BeforeValidator, StrictBool, StrictInt
 
 from ..listing import MAX_PAGE
 from ..models import Upload
 from ..multipart import PART_URL_BATCH
 from ..processing.results import metadata_out, thumbnail_out
+from ..s3.limits import MAX_PARTS
+
+# Bounds the services enforce with their own codes (invalid_size, invalid_part_numbers,
+# invalid_expiration), stated in the schema only: a field constraint would answer validation_error.
+PART_NUMBER = {"minimum": 1, "maximum": MAX_PARTS}
+
+
+def _whole_number(value):
+    """JSON's 5.0 is the integer 5 (JSON Schema says so too); true and "5" stay refused."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# Strict: JSON true, 5.5 and "5" are not sizes (lax parsing would take true and "5" as 1 and 5).
+JsonInt = Annotated[StrictInt, BeforeValidator(_whole_number)]
+
+
+def _expiration_bounds(schema: dict) -> None:
+    schema.update(minimum=1, maximum=settings.UPLOADS_URL_MAX_EXPIRATION)  # read when the schema is built
+
 
 MAX_PAGE_SIZE = 100
 StatusName = Literal["pending", "complete", "failed", "deleting"]
@@ -37,9 +57,12 @@ class ErrorOut(Schema):
 class UploadIn(Schema):
     filename: str = Field(..., max_length=1024, examples=["holiday.jpg"])
     content_type: str = Field("", max_length=255, examples=["image/jpeg"])
-    # Strict: JSON true, 5.0 and "5" are not sizes (lax parsing would take them as 1 and 5).
-    size: StrictInt = Field(..., description="The file's exact size in bytes; the policy pins it.")
-    client_multipart: bool = Field(
+    size: JsonInt = Field(
+        ...,
+        description="The file's exact size in bytes; the policy pins it.",
+        json_schema_extra={"minimum": 1},
+    )
+    client_multipart: StrictBool = Field(
         False,
         description="For clients that start their own multipart upload through /sign (Uppy 6): the server starts none.",
     )
@@ -155,7 +178,9 @@ class ListFilters(Schema):
 
 class UrlQuery(Schema):
     expiration: int | None = Field(
-        None, description="Seconds the URL stays valid; at most UPLOADS_URL_MAX_EXPIRATION."
+        None,
+        description="Seconds the URL stays valid; at most UPLOADS_URL_MAX_EXPIRATION.",
+        json_schema_extra=_expiration_bounds,
     )
     download: bool = Field(False, description="Ask the browser to save the file instead of showing it.")
 
@@ -171,7 +196,13 @@ class DownloadUrlOut(Schema):
 
 
 class PartNumbersIn(Schema):
-    part_numbers: list[int] = Field(..., min_length=1, max_length=PART_URL_BATCH, examples=[[1, 2, 3]])
+    part_numbers: list[int] = Field(
+        ...,
+        min_length=1,
+        max_length=PART_URL_BATCH,
+        examples=[[1, 2, 3]],
+        json_schema_extra={"items": {"type": "integer", **PART_NUMBER}},
+    )
     checksums: dict[str, str] = Field(
         default_factory=dict,
         description='Optional base64 SHA-256 of each part, by part number ({"1": "…"}): each URL signs '
@@ -213,7 +244,7 @@ class SignIn(Schema):
     method: Literal["PUT", "POST", "GET", "DELETE"]
     key: str = Field("", max_length=1024)
     uploadId: str | None = Field(None, max_length=1024)  # noqa: N815 (Uppy's names)
-    partNumber: int | None = None  # noqa: N815
+    partNumber: int | None = Field(None, json_schema_extra=PART_NUMBER)  # noqa: N815
     contentType: str | None = Field(None, max_length=255)  # noqa: N815 (ignored: the server pins the type)
 
 
