@@ -63,7 +63,7 @@ class FaultProxy:
       refuse  close the listener: connecting is refused
       reset   accept, then reset the connection (RST: SO_LINGER 0)
       hang    accept and never answer (connections already open stop forwarding too)
-      delay   forward, `delay_ms` later each way
+      delay   forward, `delay_ms` later each way; with `hold_matching` set, only those answers
       hold    forward the request, let the upstream do the work, drop its answer (the client waits);
               with `hold_matching` set, only answers to requests whose first line contains it
       cut     forward an answer's headers and its first `cut_after` body bytes, then end the
@@ -187,7 +187,8 @@ class FaultProxy:
                     self.answers_dropped += 1
                     dropped = True
                 continue
-            due = time.monotonic() + (self.delay_ms / 1000 if mode == "delay" else 0.0)
+            delayed = mode == "delay" and (self.hold_matching is None or matches)
+            due = time.monotonic() + (self.delay_ms / 1000 if delayed else 0.0)
             outbox.put((due, data))
 
     def _track(self, sock: socket.socket) -> None:

@@ -7,7 +7,7 @@ import time
 import boto3
 import pytest
 
-from uploads import checks
+from uploads import checks, services
 from uploads.deadline import DeadlineExceeded, deadline, map_within_deadline, remaining
 from uploads.errors import StorageUnavailable
 from uploads.s3 import S3Client
@@ -73,3 +73,19 @@ def test_a_client_is_built_once_when_many_threads_ask_for_it_at_once(settings, m
 
     assert len(built) == 1
     assert len({id(client) for client in clients}) == 1
+
+
+@pytest.mark.django_db
+def test_a_single_objects_complete_cut_off_by_the_deadline_completes_on_retry(s3, api, user, upload_factory):
+    upload = upload_factory(owner=user, content_type="text/plain", body=b"hello")
+    # What the API answers 503 for: nothing is judged or changed.
+    with deadline(0), pytest.raises(DeadlineExceeded):
+        services.upload_complete(upload=upload)
+
+    retried = api.post(f"/api/uploads/{upload.pk}/complete")
+
+    assert (retried.status_code, retried.json()["status"], retried.json()["size"]) == (200, "complete", 5)
+    assert (
+        api.post(f"/api/uploads/{upload.pk}/complete").json()["completed_at"]
+        == retried.json()["completed_at"]
+    )

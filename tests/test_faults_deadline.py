@@ -4,6 +4,8 @@ does, and no verdict on bytes the store cut short. The store sits behind tests/f
 Faults, by name (each a test below):
 - the join hung: CompleteMultipartUpload's answer never comes; complete answers 503 within the
   deadline, and a retry completes the file the store joined meanwhile.
+- the join answered late: its answer comes after the deadline (503); a retry sent meanwhile
+  completes the file the store joined.
 - a read cut short: the ranged GET's body ends after 3 bytes; complete answers 503
   `storage_unavailable` and judges nothing (an HTML file declared image/png is refused later).
 - a slow store under a bulk delete: each answer 150 ms late; deleting 16 rows (or 16 form uploads,
@@ -22,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.conftest import FAULT_REQUEST_DEADLINE
-from tests.faults import timed, within
+from tests.faults import timed, wait_until, within
 from tests.helpers import MULTIPART_SIZE as SIZE
 from tests.helpers import send_parts, start_multipart
 from tests.test_content import HTML
@@ -75,6 +77,27 @@ def test_a_hung_join_answers_503_within_the_deadline_and_a_retry_completes_the_f
     store.mode, settings.UPLOADS_REQUEST_DEADLINE = "pass", 10
     retried = api.post(f"/api/uploads/{started['id']}/complete")
     assert (retried.status_code, retried.json()["size"]) == (200, SIZE)
+
+
+@pytest.mark.usefixtures("small_parts")
+def test_a_join_answered_after_the_deadline_completes_on_a_retry_sent_before_that_answer(
+    store, s3, api, settings
+):
+    settings.UPLOADS_REQUEST_DEADLINE = 10  # for the healthy steps: moto takes its time to join 11 MiB
+    started = start_multipart(api)
+    send_parts(api, started, b"d" * SIZE)
+    # The join happens; its answer comes 3 deadlines late, while the first call still waits for it.
+    store.mode, store.hold_matching, store.delay_ms = "delay", b"POST ", 3000 * DEADLINE
+    settings.UPLOADS_REQUEST_DEADLINE = DEADLINE
+    response = api.post(f"/api/uploads/{started['id']}/complete")
+    assert (response.status_code, response.json()["code"]) == (503, "storage_unavailable")
+    assert response["Retry-After"]
+    wait_until(lambda: s3.head(started["key"]), timeout=10)  # the store finished the join
+    settings.UPLOADS_REQUEST_DEADLINE = 10
+
+    retried = api.post(f"/api/uploads/{started['id']}/complete")
+
+    assert (retried.status_code, retried.json()["status"], retried.json()["size"]) == (200, "complete", SIZE)
 
 
 # --- A read cut short ------------------------------------------------------------------------------

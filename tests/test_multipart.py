@@ -12,7 +12,9 @@ import requests
 from tests.helpers import MIB, assert_error, open_multipart_uploads, send_parts, upload_part_directly
 from tests.helpers import MULTIPART_SIZE as SIZE
 from uploads import multipart
+from uploads.deadline import DeadlineExceeded
 from uploads.models import Upload
+from uploads.s3 import Part, S3Client
 
 # --- The plan ---------------------------------------------------------------------------------
 
@@ -168,3 +170,52 @@ def test_another_users_upload_is_not_found_on_every_multipart_endpoint(
 
     assert_error(response, 404, "not_found")
     assert Upload.objects.get(pk=started["id"]).status == Upload.Status.PENDING
+
+
+# --- A complete retried after the store joined the parts ------------------------------------------
+
+
+@pytest.fixture
+def joined_then_deadline(monkeypatch):
+    """The first complete's join succeeds on the store, then the request's deadline passes (503)."""
+    join = S3Client.complete_multipart_upload
+
+    def late(self, **kwargs):
+        join(self, **kwargs)
+        monkeypatch.setattr(S3Client, "complete_multipart_upload", join)
+        raise DeadlineExceeded()
+
+    monkeypatch.setattr(S3Client, "complete_multipart_upload", late)
+
+
+@pytest.mark.usefixtures("joined_then_deadline")
+def test_a_complete_retried_after_a_join_the_deadline_cut_off_completes_the_record(started, api, body):
+    send_parts(api, started, body)
+    assert_error(api.post(f"/api/uploads/{started['id']}/complete"), 503, "storage_unavailable")
+
+    retried = api.post(f"/api/uploads/{started['id']}/complete")
+
+    assert retried.status_code == 200, retried.content
+    assert (retried.json()["status"], retried.json()["size"], retried.json()["processing"]) == (
+        "complete",
+        SIZE,
+        "queued",
+    )
+
+
+@pytest.mark.parametrize("listed", [0, 1], ids=["no-part", "one-part"])
+@pytest.mark.usefixtures("joined_then_deadline")
+def test_a_retry_that_meets_the_joined_parts_still_listed_judges_the_joined_object(
+    started, api, body, s3, monkeypatch, listed
+):
+    send_parts(api, started, body)
+    assert_error(api.post(f"/api/uploads/{started['id']}/complete"), 503, "storage_unavailable")
+    # A store still dropping the joined upload (SeaweedFS removes its parts after writing the object).
+    parts = [Part(1, 5 * MIB, "etag")][:listed]
+    monkeypatch.setattr(S3Client, "list_parts", lambda self, **kwargs: parts)
+
+    retried = api.post(f"/api/uploads/{started['id']}/complete")
+
+    assert retried.status_code == 200, retried.content
+    assert Upload.objects.get(pk=started["id"]).status == Upload.Status.COMPLETE
+    assert s3.head(started["key"]).size == SIZE

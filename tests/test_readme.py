@@ -60,6 +60,17 @@ def test_the_tables_name_some_code():
     assert len(DOTTED) > 5
 
 
+def test_no_script_of_ours_in_static_uploads_is_over_350_lines():
+    # Vendored scripts live in static/vendor/: every one here is ours.
+    long = [
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "static" / "uploads").glob("*.js")
+        if len(path.read_text().splitlines()) > 350
+    ]
+
+    assert long == []
+
+
 def test_no_module_in_uploads_is_over_350_lines():
     long = [
         str(path.relative_to(ROOT))

@@ -137,3 +137,14 @@ def test_a_client_multipart_upload_completes_in_the_servers_parts(s3, api, clien
 
     assert joined.status_code == 200, joined.text
     assert api.post(f"/api/uploads/{client_started['id']}/complete").json()["size"] == SIZE
+
+
+def test_a_complete_is_signed_again_for_a_client_that_lost_the_joins_answer(started, api, body, s3):
+    upload = Upload.objects.get(pk=started["id"])
+    send_parts(api, started, body)
+    parts = s3.list_parts(key=upload.key, upload_id=upload.multipart_upload_id)
+    s3.complete_multipart_upload(key=upload.key, upload_id=upload.multipart_upload_id, parts=parts)
+
+    response = sign(api, started, method="POST", key=started["key"], uploadId=upload.multipart_upload_id)
+
+    assert response.status_code == 200, response.content

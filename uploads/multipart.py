@@ -215,12 +215,15 @@ def multipart_finish(*, upload: Upload) -> ObjectInvalid | None:
     """List the parts, check them and join them; return what is wrong instead, if anything.
 
     A multipart upload the store no longer has was completed before (by a client through
-    `uploads.signing`, or by a complete whose answer was lost) or aborted: the object's HEAD decides.
+    `uploads.signing`, or by a complete whose answer was lost) or aborted: the object decides.
     """
-    parts = planned_parts(S3Client(), upload, upload.multipart_upload_id)
+    client = S3Client()
+    parts = planned_parts(client, upload, upload.multipart_upload_id)
     if parts is None:
         return None
     problem = parts_problem(upload, parts)
+    if problem is not None and joined(client, upload):
+        return None  # the object is judged as any complete's, never deleted for its parts
     if problem is None:
         # Joining the parts takes the store a while for a big file (S3 documents minutes), and a
         # retry after a read timeout would race the first: this one call gets the longer budget.
@@ -228,6 +231,17 @@ def multipart_finish(*, upload: Upload) -> ObjectInvalid | None:
             key=upload.key, upload_id=upload.multipart_upload_id, parts=parts
         )
     return problem
+
+
+def joined(client: S3Client, upload: Upload) -> bool:
+    """Whether the upload's parts were joined already: its key holds an object.
+
+    Only a join of the upload's own multipart upload writes its key (no client gets a URL that
+    writes it otherwise). A retry whose first complete answered 503 at the request deadline can
+    meet the store still dropping the joined parts (SeaweedFS removes them after writing the
+    object): listed partly or not at all, they are no reason to fail the file they became.
+    """
+    return client.head(upload.key) is not None
 
 
 def multipart_abort_for(upload: Upload) -> bool:

@@ -25,7 +25,7 @@ from .errors import (
     UploadFailed,
 )
 from .models import Upload
-from .multipart import part_length, parts_problem, planned_count, planned_part_size, planned_parts
+from .multipart import joined, part_length, parts_problem, planned_count, planned_part_size, planned_parts
 from .s3 import S3Client, SignedRequest
 from .serving import pinned_headers
 
@@ -78,8 +78,8 @@ def sign_request(
         )
     elif method == "POST":
         problem = parts_problem(upload, planned_parts(client, upload, upload_id) or [])
-        if problem is not None:
-            raise problem
+        if problem is not None and not joined(client, upload):
+            raise problem  # joined already: the client retries a join whose answer it lost
         signed = client.presigned_multipart_request(
             "complete_multipart_upload", key=upload.key, upload_id=upload_id, expires_in=expires_in
         )
