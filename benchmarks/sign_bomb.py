@@ -6,7 +6,7 @@ python -m benchmarks.sign_bomb            # both routes, each in a fresh process
 python -m benchmarks.sign_bomb sign       # one route, in this process
 
 Against SeaweedFS (the store of `make run`), in-process through Django's test client, SQLite.
-Not part of `make bench`: its point is the before/after written in BENCHMARKS.md, section 6
+Not part of `make bench`: its point is the before/after written in BENCHMARKS.md, section 7
 (run it once in a checkout of the old main and once here). Peak memory is the process's
 maximum resident set (ru_maxrss) minus what it held before the request.
 """
