@@ -109,7 +109,10 @@ def use_broker(url: str, queue: str) -> None:
     app.amqp._producer_pool = None
 
 
-def make_uploads(owner, bodies: list[bytes]) -> list:
+def make_uploads(
+    owner, bodies: list[bytes], *, name: str = "photo{n}.jpg", content_type: str = "image/jpeg"
+) -> list:
+    """Complete uploads of these bodies, each stored under its own key, not yet processed."""
     from django.utils import timezone
 
     from uploads.keys import object_key
@@ -120,16 +123,17 @@ def make_uploads(owner, bodies: list[bytes]) -> list:
     uploads = []
     for n, body in enumerate(bodies):
         upload_id = uuid.uuid4()
-        key = object_key(upload_id, f"photo{n}.jpg")
-        client.client.put_object(Bucket=client.bucket_name, Key=key, Body=body, ContentType="image/jpeg")
+        filename = name.format(n=n)
+        key = object_key(upload_id, filename)
+        client.client.put_object(Bucket=client.bucket_name, Key=key, Body=body, ContentType=content_type)
         now = timezone.now()
         uploads.append(
             Upload.objects.create(
                 id=upload_id,
                 owner=owner,
                 file=key,
-                original_filename=f"photo{n}.jpg",
-                content_type="image/jpeg",
+                original_filename=filename,
+                content_type=content_type,
                 max_size=len(body),
                 size=len(body),
                 etag=client.head(key).etag,

@@ -25,7 +25,7 @@ from functools import partial
 from pathlib import Path
 
 from benchmarks.common import ROOT, save, seaweedfs, setup_django
-from benchmarks.processing import brokers, percentile, start_workers, stop_workers, use_broker
+from benchmarks.processing import brokers, make_uploads, percentile, start_workers, stop_workers, use_broker
 
 ACCESS_KEY, SECRET_KEY = "bench", "bench-secret"
 MIB = 1024 * 1024
@@ -81,39 +81,14 @@ def scan_throughput(socket_path: Path, tmp: Path) -> dict:
 
 
 def burst(owner, env: dict, tmp: Path, *, scanner: bool) -> dict:
+    from django.conf import settings
     from django.db import transaction
-    from django.utils import timezone
 
-    from uploads.keys import object_key
     from uploads.models import Processing, Scan, Upload
     from uploads.processing.state import after_complete
-    from uploads.s3 import S3Client
 
-    client = S3Client()
-    uploads = []
-    for n in range(BURST):
-        upload_id = uuid.uuid4()
-        key = object_key(upload_id, f"notes{n}.txt")
-        body = f"small file {n}\n".encode() * 200
-        client.client.put_object(Bucket=client.bucket_name, Key=key, Body=body, ContentType="text/plain")
-        now = timezone.now()
-        uploads.append(
-            Upload.objects.create(
-                id=upload_id,
-                owner=owner,
-                file=key,
-                original_filename=f"notes{n}.txt",
-                content_type="text/plain",
-                max_size=len(body),
-                size=len(body),
-                etag=client.head(key).etag,
-                status=Upload.Status.COMPLETE,
-                completed_at=now,
-                expires_at=now,
-            )  # fmt: skip
-        )
-    from django.conf import settings
-
+    bodies = [f"small file {n}\n".encode() * 200 for n in range(BURST)]
+    uploads = make_uploads(owner, bodies, name="notes{n}.txt", content_type="text/plain")
     settings.UPLOADS_SCANNER = "clamav" if scanner else "none"  # what after_complete sets `scan` from
     workers = start_workers(1, env, tmp)
     try:
