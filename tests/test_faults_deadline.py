@@ -87,12 +87,15 @@ def test_a_join_answered_after_the_deadline_completes_on_a_retry_sent_before_tha
     started = start_multipart(api)
     send_parts(api, started, b"d" * SIZE)
     # The join happens; its answer comes 3 deadlines late, while the first call still waits for it.
-    store.mode, store.hold_matching, store.delay_ms = "delay", b"POST ", 3000 * DEADLINE
-    settings.UPLOADS_REQUEST_DEADLINE = DEADLINE
+    # A deadline of 3 s, not the tier's 1 s: on a loaded machine, ListParts and the checks before the
+    # join could spend 1 s, and the join would never be sent.
+    deadline = 3 * DEADLINE
+    store.mode, store.hold_matching, store.delay_ms = "delay", b"POST ", 3000 * deadline
+    settings.UPLOADS_REQUEST_DEADLINE = deadline
     response = api.post(f"/api/uploads/{started['id']}/complete")
     assert (response.status_code, response.json()["code"]) == (503, "storage_unavailable")
     assert response["Retry-After"]
-    wait_until(lambda: s3.head(started["key"]), timeout=10)  # the store finished the join
+    wait_until(lambda: s3.head(started["key"]), timeout=30)  # the store finished the join
     settings.UPLOADS_REQUEST_DEADLINE = 10
 
     retried = api.post(f"/api/uploads/{started['id']}/complete")
