@@ -88,5 +88,9 @@ UPLOADS_CLAMD_SOCKET = env.str("UPLOADS_CLAMD_SOCKET", default="")
 UPLOADS_CLAMD_ADDRESS = env.str("UPLOADS_CLAMD_ADDRESS", default="")
 # Seconds one scan may take (connect, stream, verdict).
 UPLOADS_SCAN_TIMEOUT = env.float("UPLOADS_SCAN_TIMEOUT", default=60.0)
+# Largest file sent to the scanner, in bytes: at most clamd's StreamMaxLength (25 MiB unless raised
+# in clamd.conf), which refuses longer streams. A larger file ends as scan "error" ("Too large to
+# scan"), never served, however large UPLOADS_PROCESSING_MAX_SIZE is (that bounds metadata work only).
+UPLOADS_SCAN_MAX_SIZE = env.int("UPLOADS_SCAN_MAX_SIZE", default=25 * 1024 * 1024)
 # Infected objects are deleted, or, when this is set, moved under this prefix, which nothing serves.
 UPLOADS_QUARANTINE_PREFIX = env.str("UPLOADS_QUARANTINE_PREFIX", default="")

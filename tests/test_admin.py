@@ -53,6 +53,19 @@ def test_it_shows_the_workers_thumbnail_only_for_a_processed_upload(s3, admin, u
     assert "/_derived/thumbnail.webp?" in html
 
 
+def test_the_change_page_links_the_file_only_once_it_may_be_served(s3, admin, user, upload_factory, settings):
+    settings.UPLOADS_SCANNER = "clamav"
+    unscanned = upload_factory(owner=user, status="complete", body=b"x", scan=Upload.Scan.PENDING)
+    clean = upload_factory(owner=user, status="complete", body=b"x", scan=Upload.Scan.CLEAN)
+
+    held = admin.get(reverse("admin:uploads_upload_change", args=[unscanned.pk])).content.decode()
+    served = admin.get(reverse("admin:uploads_upload_change", args=[clean.pk])).content.decode()
+
+    assert unscanned.key in held
+    assert "X-Amz-Signature" not in held
+    assert "X-Amz-Signature" in served
+
+
 def test_delete_selected_deletes_the_objects_with_the_records(s3, admin, user, upload_factory):
     uploads = [upload_factory(owner=user, status="complete", body=b"x") for _ in range(2)]
 

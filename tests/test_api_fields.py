@@ -5,6 +5,7 @@ import pytest
 from django.test import Client
 
 from project.examples.models import Document
+from tests.helpers import sha256
 from uploads.field_signing import FieldSpec, read_value
 from uploads.models import Upload
 
@@ -21,8 +22,9 @@ def browser(user) -> Client:
     return client
 
 
-def start(client, *, field=None, filename="report.pdf", content_type="application/pdf", size=1000):
+def start(client, *, field=None, filename="report.pdf", content_type="application/pdf", size=1000, **extra):
     body = {"field": field or SPEC.token(), "filename": filename, "content_type": content_type, "size": size}
+    body.update(extra)
     return client.post(URL, body, content_type="application/json")
 
 
@@ -38,6 +40,14 @@ def test_it_signs_an_upload_under_the_fields_prefix_and_answers_a_value_for_the_
     assert upload.for_field == "examples.Document.file"
     assert str(read_value(body["value"], label=SPEC.label, user_pk=user.pk)) == body["id"]
     assert body["method"] == "POST"
+
+
+def test_the_checksum_the_widget_declares_is_recorded_for_the_worker(s3, browser):
+    checksum = sha256(b"the field's file")
+
+    response = start(browser, checksum_sha256=checksum)
+
+    assert Upload.objects.get(pk=response.json()["id"]).declared_sha256 == checksum
 
 
 def test_a_file_over_the_fields_max_size_is_refused(s3, browser):

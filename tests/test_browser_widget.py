@@ -5,6 +5,7 @@ bypassed). Every test fails on a console error, a CSP violation or a failed requ
 on purpose (tests.browser.BrowserErrors). The admin's add and change forms, the example's own form without
 JavaScript, and a multipart upload through the widget."""
 
+import json
 import os
 import time
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 import requests
 
 from project.examples.models import Document
+from tests.helpers import sha256
 from tests.test_browser import (  # noqa: F401 (fixtures)
     CHROMIUM,
     browser_errors,
@@ -191,6 +193,39 @@ def test_the_sites_own_form_sends_a_large_file_in_parts(site, page, user, tmp_pa
     document = Document.objects.select_related("file").get()
     assert document.file.size == path.stat().st_size
     assert document.file.multipart_upload_id
+
+
+def test_the_widget_declares_the_sha256_its_worker_computed(site, page, user, tmp_path):
+    body = b"the bytes the user chose\n" * 1000
+    path = a_file(tmp_path, "notes.txt", body)
+    sign_in(page, site, user)
+    page.goto(f"{site}/examples/documents/new/")
+
+    upload_through_the_widget(page, path)
+
+    assert Upload.objects.get().declared_sha256 == sha256(body)
+
+
+def test_the_widget_declares_each_parts_sha256_and_the_whole_files(site, page, user, tmp_path, settings):
+    settings.UPLOADS_MULTIPART_THRESHOLD = 1 * MIB  # parts are at least 8 MiB: two of them
+    body = b"a long line of text in a large file\n" * (9 * MIB // 36 + 1)
+    path = a_file(tmp_path, "big.txt", body)
+    declared: dict = {}
+    page.on(
+        "request",
+        lambda r: (
+            r.url.endswith("/parts")
+            and r.method == "POST"
+            and declared.update(json.loads(r.post_data)["checksums"])
+        ),
+    )
+    sign_in(page, site, user)
+    page.goto(f"{site}/examples/documents/new/")
+
+    upload_through_the_widget(page, path)
+
+    assert declared == {"1": sha256(body[: 8 * MIB]), "2": sha256(body[8 * MIB :])}
+    assert Upload.objects.get().declared_sha256 == sha256(body)
 
 
 def test_without_javascript_the_widget_says_so_and_saving_keeps_the_file(

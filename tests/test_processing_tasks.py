@@ -95,16 +95,16 @@ def test_a_task_for_a_deleted_upload_does_nothing(s3, stored_upload):
 
 def test_a_store_outage_during_a_task_is_retried_then_done(s3, stored_upload, settings):
     upload = stored_upload(png(64, 64), filename="a.png", content_type="image/png")
-    real_download = S3Client.download_to
+    real_read = S3Client.object_chunks
     calls = []
 
     def flaky(self, *args, **kwargs):
         calls.append(1)
         if len(calls) <= 2:
             raise StorageUnavailable("Storage could not be reached to read the file.")
-        return real_download(self, *args, **kwargs)
+        return real_read(self, *args, **kwargs)
 
-    with mock.patch.object(S3Client, "download_to", flaky):
+    with mock.patch.object(S3Client, "object_chunks", flaky):
         process_upload.apply(args=[str(upload.pk)])  # eager: retries run at once, without the backoff
 
     upload.refresh_from_db()

@@ -26,6 +26,12 @@ def test_an_address_without_a_port_is_refused(settings):
     assert "uploads.E043" in ids(checks.check_scanner(None))
 
 
+def test_a_scan_limit_below_the_largest_upload_is_named(settings):
+    settings.UPLOADS_SCANNER = "clamav"
+    settings.UPLOADS_SCAN_MAX_SIZE, settings.UPLOADS_MAX_FILE_SIZE = 25 * 1024**2, 100 * 1024**2
+    assert "uploads.W046" in ids(checks.check_scanner(None))
+
+
 def test_the_defaults_pass(settings):
     assert checks.check_scanner(None) == []
 

@@ -15,6 +15,7 @@ from uploads.processing.tasks import process_upload
 from uploads.s3 import S3Client
 
 from .clamav import EICAR, SIGNATURE
+from .processing_helpers import png_claiming
 
 pytestmark = [pytest.mark.clamav, pytest.mark.django_db]
 
@@ -82,9 +83,9 @@ def test_a_scanner_that_is_down_is_retried_then_the_scan_is_error(s3, stored_upl
     settings.UPLOADS_PROCESSING_RETRY_BASE = 0.0
     stored = stored_upload(b"some data", filename="a.txt", content_type="text/plain")
     Upload.objects.filter(pk=stored.pk).update(scan=Scan.PENDING)
-    attempts = mock.Mock(wraps=scanner_module.scan_file)
+    attempts = mock.Mock(wraps=scanner_module.scan_stream)
 
-    with mock.patch.object(scanner_module, "scan_file", attempts):
+    with mock.patch.object(scanner_module, "scan_stream", attempts):
         process_upload.apply(args=[str(stored.pk)])  # eager: retries run at once
 
     stored.refresh_from_db()
@@ -103,15 +104,15 @@ def test_a_scanner_back_after_an_outage_gives_its_verdict_on_retry(
     settings.UPLOADS_PROCESSING_RETRY_BASE = 0.0
     stored = stored_upload(b"some data", filename="a.txt", content_type="text/plain")
     Upload.objects.filter(pk=stored.pk).update(scan=Scan.PENDING)
-    real, calls = scanner_module.scan_file, []
+    real, calls = scanner_module.scan_stream, []
 
-    def flaky(path):
-        calls.append(path)
+    def flaky(stream):
+        calls.append(stream)
         if len(calls) == 1:
             raise scanner_module.ScannerUnavailable("ClamAV could not scan the file: down")
-        return real(path)
+        return real(stream)
 
-    with mock.patch.object(scanner_module, "scan_file", flaky):
+    with mock.patch.object(scanner_module, "scan_stream", flaky):
         process_upload.apply(args=[str(stored.pk)])
 
     stored.refresh_from_db()
@@ -207,3 +208,41 @@ def test_the_page_says_a_file_is_not_scanned_yet_after_a_scanner_error(
 
     assert "Not scanned yet: ClamAV could not scan the file" in page
     assert reverse("uploads:download", args=[stored.pk]) not in page
+
+
+def test_a_file_over_the_processing_limit_is_still_scanned_and_then_served(
+    s3, api, stored_upload, clamd_scanner, settings
+):
+    settings.UPLOADS_PROCESSING_MAX_SIZE = 8  # metadata and thumbnails only
+    stored = stored_upload(b"more than eight bytes", filename="a.txt", content_type="text/plain")
+    Upload.objects.filter(pk=stored.pk).update(scan=Scan.PENDING)
+
+    process_upload.apply(args=[str(stored.pk)])
+
+    answer = api.get(f"/api/uploads/{stored.pk}").json()
+    assert (answer["scan"], answer["processing"]) == ("clean", "none")
+    assert api.get(f"/api/uploads/{stored.pk}/url").status_code == 200
+
+
+def test_eicar_over_the_processing_limit_is_still_found_infected(s3, stored_upload, clamd_scanner, settings):
+    settings.UPLOADS_PROCESSING_MAX_SIZE = 8
+    infected = stored_upload(EICAR, filename="eicar.txt", content_type="text/plain")
+    Upload.objects.filter(pk=infected.pk).update(scan=Scan.PENDING)
+
+    process_upload.apply(args=[str(infected.pk)])
+
+    infected.refresh_from_db()
+    assert (infected.status, infected.scan) == (Upload.Status.FAILED, Scan.INFECTED)
+
+
+def test_a_thumbnail_refused_after_a_clean_scan_keeps_the_file_clean_and_served(
+    s3, api, stored_upload, clamd_scanner
+):
+    bomb = stored_upload(png_claiming(50_000, 50_000), filename="bomb.png", content_type="image/png")
+    Upload.objects.filter(pk=bomb.pk).update(scan=Scan.PENDING)
+
+    process_upload.apply(args=[str(bomb.pk)])
+
+    answer = api.get(f"/api/uploads/{bomb.pk}").json()
+    assert (answer["processing"], answer["scan"]) == ("failed", "clean")
+    assert api.get(f"/api/uploads/{bomb.pk}/url").status_code == 200

@@ -5,6 +5,7 @@ import os
 
 import pytest
 import requests
+from django.urls import reverse
 
 from tests.helpers import sha256, start_text_upload
 from uploads.models import Processing, Scan, Upload
@@ -140,3 +141,68 @@ def test_complete_without_a_body_still_works(s3, api, post_to_s3, django_capture
     started = start_text_upload(api, b"abc")
     post_to_s3(started["url"], started["fields"], b"abc", content_type="text/plain")
     assert complete(api, started["id"], django_capture_on_commit_callbacks)["status"] == "complete"
+
+
+@pytest.fixture
+def scanner_unreachable(settings, tmp_path):
+    """A scanner is set, and nothing listens: a test passes only if the scanner was never asked."""
+    settings.UPLOADS_SCANNER = "clamav"
+    settings.UPLOADS_CLAMD_SOCKET = str(tmp_path / "nobody-listens.sock")
+    settings.UPLOADS_PROCESSING_RETRY_BASE = 0.0
+
+
+def unscanned_upload(stored_upload, body: bytes) -> Upload:
+    upload = stored_upload(body, filename="a.txt", content_type="text/plain")
+    Upload.objects.filter(pk=upload.pk).update(scan=Scan.PENDING)
+    return upload
+
+
+def test_a_file_over_the_scan_limit_ends_at_once_as_scan_error_with_its_sha256(
+    s3, api, stored_upload, scanner_unreachable, settings
+):
+    settings.UPLOADS_SCAN_MAX_SIZE = 8
+    upload = unscanned_upload(stored_upload, b"longer than eight bytes")
+
+    assert process_upload.apply(args=[str(upload.pk)]).result == "failed"  # no retries: never sent
+
+    answer = api.get(f"/api/uploads/{upload.pk}").json()
+    assert (answer["status"], answer["scan"]) == ("complete", "error")
+    assert answer["processing_error"] == "Too large to scan (limit 8 bytes)."
+    assert answer["checksum_sha256"] == sha256(b"longer than eight bytes")
+
+
+def test_a_file_over_the_scan_limit_is_never_served_and_url_says_why(
+    s3, api, stored_upload, scanner_unreachable, settings
+):
+    settings.UPLOADS_SCAN_MAX_SIZE = 8
+    upload = unscanned_upload(stored_upload, b"longer than eight bytes")
+
+    process_upload.apply(args=[str(upload.pk)])
+
+    refused = api.get(f"/api/uploads/{upload.pk}/url")
+    assert (refused.status_code, refused.json()["code"]) == (409, "scan_pending")
+    assert "Too large to scan (limit 8 bytes)" in refused.json()["detail"]
+
+
+def test_the_owners_row_says_a_file_was_too_large_to_scan(
+    s3, client, user, stored_upload, scanner_unreachable, settings
+):
+    settings.UPLOADS_SCAN_MAX_SIZE = 8
+    upload = unscanned_upload(stored_upload, b"longer than eight bytes")
+    client.force_login(user)
+
+    process_upload.apply(args=[str(upload.pk)])
+
+    assert "Too large to scan (limit 8 bytes)" in client.get(reverse("uploads:index")).content.decode()
+
+
+def test_processing_that_stops_before_a_verdict_leaves_the_scan_error_not_pending(
+    s3, stored_upload, scanner_unreachable
+):
+    upload = unscanned_upload(stored_upload, b"some data")
+    S3Client().delete_object(upload.key)  # the read finds nothing: processing fails for good
+
+    process_upload.apply(args=[str(upload.pk)])
+
+    upload.refresh_from_db()
+    assert (upload.processing, upload.scan) == (Processing.FAILED, Scan.ERROR)

@@ -4,6 +4,7 @@
 import re
 
 import pytest
+from django.contrib.staticfiles import finders
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
@@ -229,6 +230,16 @@ def test_the_widgets_media_is_the_pages_client_code_and_its_own(user):
         "uploads/upload-widget.js",
     ):
         assert script in media
+
+
+def test_the_widgets_media_loads_hashing_with_its_worker_and_hash_wasm(user, settings):
+    media = str(DocumentForm(user=user).media)
+
+    tag = re.search(r'<script src="[^"]*uploads/hashing\.js"[^>]*>', media).group(0)
+    for attribute in ("data-worker", "data-lib"):
+        url = re.search(rf'{attribute}="([^"]+)"', tag).group(1)
+        assert finders.find(url.removeprefix(settings.STATIC_URL)), url
+    assert media.index("uploads/hashing.js") < media.index("uploads/upload-client.js")
 
 
 def test_an_admin_without_the_mixin_is_named_by_a_system_check():

@@ -41,10 +41,11 @@ class UploadAdmin(admin.ModelAdmin):
     show_full_result_count = False
     paginator = EstimatedCountPaginator
     autocomplete_fields = ["owner"]
+    exclude = ["file"]  # the key is the server's: shown read-only, as `stored_file`
     # The status changes only through uploads.lifecycle (the actions below), never by hand.
     readonly_fields = [
         "id",
-        "file",
+        "stored_file",
         "status",
         "failure_code",
         "failure_reason",
@@ -78,6 +79,14 @@ class UploadAdmin(admin.ModelAdmin):
         if thumbnail is None:
             return ""
         return format_html('<img src="{}" alt="" width="48" height="48" loading="lazy">', thumbnail["url"])
+
+    @admin.display(description="File")
+    def stored_file(self, upload: Upload) -> str:
+        # A link only to bytes that may be served (`file.url` refuses the rest, scan pending included).
+        try:
+            return format_html('<a href="{}">{}</a>', upload.file.url, upload.key)
+        except UploadError:
+            return upload.key
 
     # Django's delete (one, or "Delete selected" after its confirmation page) goes through the
     # services, so the object goes with its record; if S3 fails, the records stay marked deleting.

@@ -22,7 +22,9 @@ class FieldUpload:
     value: str  # what the widget puts in the form once the upload is complete
 
 
-def field_upload_start(*, owner, field: str, filename: str, content_type: str, size: int) -> FieldUpload:
+def field_upload_start(
+    *, owner, field: str, filename: str, content_type: str, size: int, checksum_sha256: str = ""
+) -> FieldUpload:
     try:
         spec = FieldSpec.from_token(field)
     except ForgedValue as e:
@@ -39,6 +41,7 @@ def field_upload_start(*, owner, field: str, filename: str, content_type: str, s
         size=size,
         max_size=spec.size_limit,
         prefix=spec.prefix or None,
+        checksum_sha256=checksum_sha256,
     )
     # Marked for its field, so cleanup can tell an upload no record took (an unsaved form).
     Upload.objects.filter(pk=direct.upload.pk).update(for_field=spec.label)

@@ -10,6 +10,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .serving import is_raster_image
+from .storage import UploadFileField
 
 
 class UploadQuerySet(models.QuerySet):
@@ -85,8 +86,9 @@ class Upload(models.Model):
         on_delete=models.CASCADE,
         related_name="uploads",
     )
-    # The object key, chosen by the server; django-storages' default storage serves it.
-    file = models.FileField(max_length=1024, unique=True)
+    # The object key, chosen by the server; django-storages' default storage serves it, and
+    # `file.url` only once the upload may be served (uploads/storage.py).
+    file = UploadFileField(max_length=1024, unique=True)
     original_filename = models.CharField(max_length=255)
     content_type = models.CharField(max_length=255)
     max_size = models.PositiveBigIntegerField(help_text="Largest size the policy allows, in bytes.")

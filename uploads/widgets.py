@@ -14,11 +14,23 @@ import uuid
 from dataclasses import dataclass
 
 from django import forms
+from django.conf import settings
+from django.templatetags.static import static
 from django.urls import reverse
 
 from .errors import UploadError
 from .field_signing import FieldSpec, peek_value
 from .models import Upload
+
+HASH_WORKER = "uploads/hash-worker.js"
+HASH_WASM = "vendor/hash-wasm-4.13.0/sha256.umd.min.js"
+
+
+def hashing_script() -> forms.Script:
+    """hashing.js with the static URLs of its worker and of hash-wasm (resolved when rendered)."""
+    return forms.Script(
+        "uploads/hashing.js", **{"data-worker": static(HASH_WORKER), "data-lib": static(HASH_WASM)}
+    )
 
 
 @dataclass(frozen=True)
@@ -32,15 +44,20 @@ class DirectUploadWidget(forms.Widget):
     template_name = "uploads/widgets/direct_upload.html"
     spec: FieldSpec | None = None  # set by UploadFormField
 
-    class Media:
-        js = (
-            "uploads/transport.js",
-            "uploads/sizes.js",
-            "uploads/upload-client.js",
-            "uploads/multipart.js",
-            "uploads/upload-widget.js",
+    @property
+    def media(self) -> forms.Media:
+        # hashing.js first, as on the page: the file's SHA-256 (and each part's) is declared.
+        return forms.Media(
+            js=(
+                hashing_script(),
+                "uploads/transport.js",
+                "uploads/sizes.js",
+                "uploads/upload-client.js",
+                "uploads/multipart.js",
+                "uploads/upload-widget.js",
+            ),
+            css={"all": ("uploads/upload-widget.css",)},
         )
-        css = {"all": ("uploads/upload-widget.css",)}
 
     def clear_name(self, name: str) -> str:
         return f"{name}-clear"
@@ -73,6 +90,7 @@ class DirectUploadWidget(forms.Widget):
                 "accept": ",".join(spec.content_types),
                 "start_url": reverse("api:field_upload_start"),
                 "api_url": reverse("api:create_upload"),
+                "multipart_threshold": settings.UPLOADS_MULTIPART_THRESHOLD,
             }
         )
         return context

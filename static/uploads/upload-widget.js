@@ -60,6 +60,7 @@
           apiUrl: box.dataset.apiUrl,
           startUrl: box.dataset.startUrl,
           startBody: { field: box.dataset.field },
+          multipartThreshold: Number(box.dataset.multipartThreshold) || undefined,
           signal: mine.signal,
           onStarted(direct) {
             value = direct.value;

@@ -42,6 +42,7 @@ def start_field_upload(request, payload: FieldUploadIn):
         filename=payload.filename,
         content_type=payload.content_type,
         size=payload.size,
+        checksum_sha256=payload.checksum_sha256,
     )
     answer = {name: getattr(started.direct, name) for name in DirectUploadOut.model_fields}
     return Status(201, {**answer, "value": started.value})

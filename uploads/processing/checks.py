@@ -49,4 +49,18 @@ def check_scanner(app_configs, **kwargs) -> list[checks.CheckMessage]:
         )
     if settings.UPLOADS_SCAN_TIMEOUT <= 0:
         problems.append(checks.Error("UPLOADS_SCAN_TIMEOUT must be positive.", id="uploads.E044"))
+    if settings.UPLOADS_SCAN_MAX_SIZE <= 0:
+        problems.append(checks.Error("UPLOADS_SCAN_MAX_SIZE must be positive.", id="uploads.E045"))
+    elif (
+        settings.UPLOADS_SCANNER != "none" and settings.UPLOADS_SCAN_MAX_SIZE < settings.UPLOADS_MAX_FILE_SIZE
+    ):
+        problems.append(
+            checks.Warning(
+                f"Uploads larger than UPLOADS_SCAN_MAX_SIZE ({settings.UPLOADS_SCAN_MAX_SIZE} bytes) are "
+                f"accepted (UPLOADS_MAX_FILE_SIZE is {settings.UPLOADS_MAX_FILE_SIZE}) but never scanned, "
+                "so never served.",
+                hint="Raise clamd's StreamMaxLength and UPLOADS_SCAN_MAX_SIZE with it, or lower UPLOADS_MAX_FILE_SIZE.",
+                id="uploads.W046",
+            )
+        )
     return problems

@@ -3,7 +3,15 @@
 
 class ProcessingRefused(Exception):
     """The file can't be processed (unreadable, a decompression bomb, too long): processing
-    `failed`, for good. The upload itself stays complete: its bytes are what the user sent."""
+    `failed`, for good. The upload itself stays complete: its bytes are what the user sent.
+
+    `checksum_sha256` and `scan` carry what the trust steps found before the refusal (the pipeline
+    fills them in), so they are recorded all the same: a clean file stays served."""
+
+    def __init__(self, reason: str, *, scan: str | None = None, checksum_sha256: str = ""):
+        super().__init__(reason)
+        self.scan = scan
+        self.checksum_sha256 = checksum_sha256
 
 
 class UploadRefused(ProcessingRefused):
@@ -11,7 +19,5 @@ class UploadRefused(ProcessingRefused):
     `failed` with `failure_code` (uploads/failures.py) and its object is removed."""
 
     def __init__(self, failure_code: str, reason: str, *, scan: str | None = None, checksum_sha256: str = ""):
-        super().__init__(reason)
+        super().__init__(reason, scan=scan, checksum_sha256=checksum_sha256)
         self.failure_code = failure_code
-        self.scan = scan
-        self.checksum_sha256 = checksum_sha256  # what the stored bytes hash to, recorded all the same

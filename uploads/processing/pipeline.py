@@ -1,7 +1,7 @@
 """The ordered steps run on each upload's bytes, and the run that feeds them.
 
-The object is streamed once to a temporary file (never whole in memory); every step reads that
-copy and adds to one `Outcome`, which is recorded only when all steps have passed. Steps write
+The object is streamed once (never whole in memory) through the SHA-256 and the scanner, and to a
+temporary file when later steps will read it; every step reads that and adds to one `Outcome`, which is recorded only when all steps have passed. Steps write
 nothing but their derived objects, at keys fixed by the upload (see `keys.derived_key`),
 so running the pipeline twice (a redelivered task) overwrites the same objects with the same
 bytes: no duplicates, no half-recorded state.
@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
 
+from ..errors import ObjectMissing
 from ..keys import DERIVED_NAMES, derived_key
 from ..models import Upload
 from ..s3 import S3Client
@@ -24,7 +26,7 @@ from .errors import ProcessingRefused
 from .images import image_metadata, image_thumbnail
 from .kinds import kind_of
 from .media import probe, video_thumbnail
-from .trust import TRUST_STEPS
+from .trust import TRUST_STEPS, StoredBytes, read_stored
 
 THUMBNAIL_NAME = DERIVED_NAMES[0]  # "thumbnail.webp"
 THUMBNAIL_TYPE = "image/webp"
@@ -39,6 +41,7 @@ class Source:
     path: Path
     workdir: Path
     client: S3Client
+    stored: StoredBytes  # what the one read of the object found: its SHA-256, the scanner's verdict
 
 
 @dataclass
@@ -86,27 +89,36 @@ STEPS: tuple[Step, ...] = (*TRUST_STEPS, *DERIVE_STEPS)
 
 
 def run(upload: Upload, *, steps: tuple[Step, ...] | None = None) -> Outcome:
-    """Download the upload's object once and run every step on it; raise on the first refusal."""
-    if upload.size is not None and upload.size > settings.UPLOADS_PROCESSING_MAX_SIZE:
-        raise ProcessingRefused("The file is larger than the workers read (UPLOADS_PROCESSING_MAX_SIZE).")
-    kind = kind_of(upload.content_type, upload.size)
+    """Read the upload's object once and run every step on it; raise on the first refusal.
+
+    The trust steps judge every upload, whatever its size: the read streams the object through the
+    hash and the scanner. Only a file the later steps will read (within UPLOADS_PROCESSING_MAX_SIZE,
+    of a kind with something to derive) is also copied to a temporary file for them.
+    """
+    kind = kind_of(upload.content_type, upload.size)  # None past UPLOADS_PROCESSING_MAX_SIZE
     client = S3Client(timeouts="batch")
     outcome = Outcome()
+    size = upload.size if upload.size is not None else settings.UPLOADS_MAX_FILE_SIZE
     with tempfile.TemporaryDirectory(prefix="upload-processing-") as scratch:
         workdir = Path(scratch)
         path = workdir / "original"
-        with path.open("wb") as target:
+        with path.open("wb") if kind is not None else nullcontext() as copy:
             try:
-                found = client.download_to(
-                    upload.key, target, etag=upload.etag, max_bytes=settings.UPLOADS_PROCESSING_MAX_SIZE
-                )
+                chunks = client.object_chunks(upload.key, etag=upload.etag, max_bytes=size)
+                stored = read_stored(chunks, size=size, copy=copy)
+            except ObjectMissing as e:
+                raise ProcessingRefused(str(e)) from e
             except ValueError as e:
                 raise ProcessingRefused(str(e)) from e
-        if not found:
-            raise ProcessingRefused("The stored file is gone, or was replaced after it was verified.")
-        source = Source(upload=upload, kind=kind, path=path, workdir=workdir, client=client)
+        source = Source(upload=upload, kind=kind, path=path, workdir=workdir, client=client, stored=stored)
         if steps is None:
             steps = STEPS if kind is not None else TRUST_STEPS
-        for step in steps:
-            step(source, outcome)
+        try:
+            for step in steps:
+                step(source, outcome)
+        except ProcessingRefused as e:
+            # What the trust steps found before the refusal is recorded all the same.
+            e.checksum_sha256 = e.checksum_sha256 or outcome.checksum_sha256
+            e.scan = e.scan or outcome.scan or None
+            raise
     return outcome

@@ -1,5 +1,8 @@
 """The malware scanner: ClamAV's daemon, over its socket, with the object streamed to it (INSTREAM).
 
+What it reads is bounded by clamd's StreamMaxLength (25 MiB by default); the worker never sends
+more than UPLOADS_SCAN_MAX_SIZE, which must not exceed it (trust.py).
+
 clamdpy (a small, typed, maintained client of clamd's protocol) speaks to the daemon; this module
 only picks the socket from the settings and turns its answers into a `Verdict` or a
 `ScannerUnavailable` (which the task retries).
@@ -11,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import clamdpy
-from clamdpy.exceptions import ClamdException
+from clamdpy.exceptions import BufferTooLongError, ClamdException
 from django.conf import settings
 
 # clamd's default StreamMaxLength is 25 MiB; chunks of 1 MiB keep the round trips few.
@@ -20,6 +23,10 @@ CHUNK_SIZE = 1024 * 1024
 
 class ScannerUnavailable(Exception):
     """The scanner could not give a verdict (down, timed out, refused the stream): try again later."""
+
+
+class TooLargeToScan(Exception):
+    """clamd refused the stream as longer than its StreamMaxLength: no retry changes that."""
 
 
 @dataclass(frozen=True)
@@ -45,18 +52,25 @@ def daemon():
     )
 
 
-def scan_file(path: Path) -> Verdict:
-    """Stream the file at `path` to clamd and return its verdict."""
+def scan_stream(stream) -> Verdict:
+    """Stream what `stream.read()` gives, up to its end, to clamd and return its verdict."""
     try:
-        with path.open("rb") as stream:
-            result = daemon().instream(stream)
+        result = daemon().instream(stream)
+    except BufferTooLongError as e:
+        raise TooLargeToScan(f"ClamAV refused the file as too long: {_describe(e)}") from e
     except (ClamdException, OSError) as e:
         raise ScannerUnavailable(f"ClamAV could not scan the file: {_describe(e)}") from e
     if result.status == "FOUND":
         return Verdict(clean=False, signature=result.reason or "unknown")
-    if result.status == "ERROR":  # e.g. "INSTREAM size limit exceeded"
+    if result.status == "ERROR":
         raise ScannerUnavailable(f"ClamAV could not scan the file: {result.reason}")
     return Verdict(clean=True)
+
+
+def scan_file(path: Path) -> Verdict:
+    """Stream the file at `path` to clamd and return its verdict."""
+    with path.open("rb") as stream:
+        return scan_stream(stream)
 
 
 def _describe(error: Exception) -> str:

@@ -87,13 +87,24 @@ def finish(
     return True
 
 
-def fail(upload: Upload, reason: str) -> bool:
-    """Mark processing failed with a sentence saying why; the upload itself stays complete."""
-    fields = {"processing": Processing.FAILED, "processing_error": reason[:255]}
+def fail(upload: Upload, reason: str, *, checksum_sha256: str = "", scan: str = "") -> bool:
+    """Mark processing failed with a sentence saying why; the upload itself stays complete.
+
+    What the trust steps found is recorded (a clean file stays served). A scan that gave no verdict
+    becomes "error": processing stopped for good, so it would otherwise stay "pending" forever.
+    """
+    fields = {
+        "processing": Processing.FAILED,
+        "processing_error": reason[:255],
+        "scan": scan or (Scan.ERROR if upload.scan == Scan.PENDING else upload.scan),
+    }
+    if checksum_sha256:
+        fields["checksum_sha256"] = checksum_sha256
     with transaction.atomic():
         if not _running(upload).update(**fields):
             return False
-        upload.processing, upload.processing_error = fields["processing"], fields["processing_error"]
+        for name, value in fields.items():
+            setattr(upload, name, value)
         quotas.touch([upload.owner_id])
         emit(upload_failed, upload, reason=upload.processing_error)
     return True

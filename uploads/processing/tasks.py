@@ -48,7 +48,7 @@ def process_upload(self, upload_id: str) -> str:
         )
         return "refused"
     except ProcessingRefused as e:
-        state.fail(upload, str(e))
+        state.fail(upload, str(e), checksum_sha256=e.checksum_sha256, scan=e.scan or "")
         return "failed"
     except SoftTimeLimitExceeded:
         state.fail(upload, f"Processing took longer than {settings.UPLOADS_PROCESSING_SOFT_TIME_LIMIT} s.")

@@ -10,12 +10,18 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
+
+from django.conf import settings
 
 from ..errors import Infected, ScanPending
 from ..models import Processing, Scan, Upload
+from ..templatetags.sizes import binary_size
 from . import scanner
-from .errors import UploadRefused
+from .errors import ProcessingRefused, UploadRefused
 
 logger = logging.getLogger("uploads.processing")
 
@@ -31,9 +37,63 @@ def sha256_base64(path: Path) -> str:
     return base64.b64encode(digest.digest()).decode("ascii")
 
 
+@dataclass(frozen=True)
+class StoredBytes:
+    """What one read of the stored object found, for the trust steps to judge."""
+
+    checksum_sha256: str
+    verdict: scanner.Verdict | None  # None: not scanned (no scanner, or `unscanned` says why)
+    unscanned: str = ""
+
+
+class _Tee:
+    """The object's chunks as a readable stream (clamd pulls from it), each byte hashed once and
+    copied for the later steps on its way."""
+
+    def __init__(self, chunks: Iterator[bytes], copy: BinaryIO | None):
+        self._chunks, self._copy = chunks, copy
+        self._digest = hashlib.sha256()
+        self._left = b""
+
+    def read(self, size: int = -1) -> bytes:
+        if not self._left:
+            self._left = next(self._chunks, b"")
+            self._digest.update(self._left)
+            if self._copy is not None:
+                self._copy.write(self._left)
+        cut = len(self._left) if size is None or size < 0 else size
+        chunk, self._left = self._left[:cut], self._left[cut:]
+        return chunk
+
+    def drain(self) -> str:
+        """Read what is left (nothing once clamd had it all); return the whole object's SHA-256."""
+        while self.read(CHUNK_SIZE):
+            pass
+        return base64.b64encode(self._digest.digest()).decode("ascii")
+
+
+def scan_limit_sentence() -> str:
+    return f"Too large to scan (limit {binary_size(settings.UPLOADS_SCAN_MAX_SIZE)})."
+
+
+def read_stored(chunks: Iterator[bytes], *, size: int, copy: BinaryIO | None) -> StoredBytes:
+    """Read the object once, whatever its size: hash every byte, stream it to the scanner (when one
+    is set and the file is within UPLOADS_SCAN_MAX_SIZE), and copy it to `copy` for the later steps."""
+    tee = _Tee(chunks, copy)
+    verdict, unscanned = None, ""
+    if scanner.enabled() and size > settings.UPLOADS_SCAN_MAX_SIZE:
+        unscanned = scan_limit_sentence()  # clamd would refuse it past its StreamMaxLength anyway
+    elif scanner.enabled():
+        try:
+            verdict = scanner.scan_stream(tee)
+        except scanner.TooLargeToScan:
+            unscanned = "Too large to scan: ClamAV's StreamMaxLength is below UPLOADS_SCAN_MAX_SIZE."
+    return StoredBytes(tee.drain(), verdict, unscanned)
+
+
 def verify_checksum(source, outcome) -> None:
     """Record the stored bytes' SHA-256; refuse them if it differs from the one the client declared."""
-    outcome.checksum_sha256 = sha256_base64(source.path)
+    outcome.checksum_sha256 = source.stored.checksum_sha256
     declared = source.upload.declared_sha256
     if declared and declared != outcome.checksum_sha256:
         raise UploadRefused(
@@ -44,14 +104,17 @@ def verify_checksum(source, outcome) -> None:
 
 
 def scan(source, outcome) -> None:
-    """Scan the stored bytes when a scanner is set; infected files are refused, with the signature's name.
+    """Judge the scanner's verdict when a scanner is set; infected files are refused, with the
+    signature's name. A file the scanner can never take ends as scan "error" (never served).
 
-    `ScannerUnavailable` propagates: the task retries, then records `scan: "error"`.
+    `ScannerUnavailable` was raised while reading: the task retries, then records `scan: "error"`.
     """
     if not scanner.enabled():
         outcome.scan = Scan.SKIPPED
         return
-    verdict = scanner.scan_file(source.path)
+    verdict = source.stored.verdict
+    if verdict is None:
+        raise ProcessingRefused(source.stored.unscanned, scan=Scan.ERROR)
     if not verdict.clean:
         logger.warning("Upload %s is infected: %s", source.upload.pk, verdict.signature)
         raise UploadRefused(
@@ -95,4 +158,8 @@ def require_servable(upload: Upload) -> None:
     if upload.status == Upload.Status.FAILED and upload.failure_code == "infected":
         raise Infected()
     if upload.status == Upload.Status.COMPLETE and scanner.enabled() and upload.scan != Scan.CLEAN:
+        if upload.scan == Scan.ERROR:
+            raise ScanPending(
+                f"The file could not be checked for malware ({upload.processing_error}); it is not served."
+            )
         raise ScanPending()

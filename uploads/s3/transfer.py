@@ -1,9 +1,11 @@
-"""Whole-object transfers for the worker: stream an object to a file, store a small derived one."""
+"""Whole-object transfers for the worker: stream an object (to a file, or chunk by chunk), store a small derived one."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, BinaryIO
 
+from ..errors import ObjectMissing
 from .base import BucketClient
 from .connection import STORE_ERRORS, error_code, storage_errors, unavailable
 
@@ -12,11 +14,11 @@ NOT_FOUND_OR_CHANGED = {"NoSuchKey", "404", "NotFound", "412", "PreconditionFail
 
 
 class TransferOperations(BucketClient):
-    def download_to(self, key: str, target: BinaryIO, *, etag: str = "", max_bytes: int) -> bool:
-        """Stream the object into `target` a chunk at a time (never whole in memory).
+    def object_chunks(self, key: str, *, etag: str = "", max_bytes: int) -> Iterator[bytes]:
+        """Yield the object's bytes a chunk at a time (never whole in memory), once.
 
-        With `etag`, only that version (a conditional GET). Return False if the object is gone or
-        has changed; raise StorageUnavailable on any other failure, and ValueError past `max_bytes`.
+        With `etag`, only that version (a conditional GET). Raise ObjectMissing if the object is
+        gone or has changed, StorageUnavailable on any other failure, and ValueError past `max_bytes`.
         """
         params: dict[str, Any] = {"Bucket": self.bucket_name, "Key": key}
         if etag:
@@ -24,18 +26,26 @@ class TransferOperations(BucketClient):
         try:
             body = self.client.get_object(**params)["Body"]
             try:
-                written = 0
+                read = 0
                 while chunk := body.read(CHUNK):
-                    written += len(chunk)
-                    if written > max_bytes:
+                    read += len(chunk)
+                    if read > max_bytes:
                         raise ValueError(f"The object is larger than {max_bytes} bytes.")
-                    target.write(chunk)
+                    yield chunk
             finally:
                 body.close()
         except STORE_ERRORS as e:
             if error_code(e) in NOT_FOUND_OR_CHANGED:
-                return False
+                raise ObjectMissing("The stored file is gone, or was replaced after it was verified.") from e
             raise unavailable("read the file", e) from e
+
+    def download_to(self, key: str, target: BinaryIO, *, etag: str = "", max_bytes: int) -> bool:
+        """Stream the object into `target`; return False if it is gone or has changed (see `object_chunks`)."""
+        try:
+            for chunk in self.object_chunks(key, etag=etag, max_bytes=max_bytes):
+                target.write(chunk)
+        except ObjectMissing:
+            return False
         return True
 
     def put_bytes(self, key: str, body: bytes, *, content_type: str, cache_control: str = "") -> None:
