@@ -32,17 +32,34 @@ class BrowserErrors:
     def __init__(self) -> None:
         self.seen: list[str] = []
         self.allowed: list[re.Pattern[str]] = []
+        # Requests of a document the page has since left: a navigation aborts them (browser
+        # behaviour, not the site's), e.g. the list's poll in flight when a test reloads.
+        self.navigations = 0
+        self.issued_at: dict = {}
 
     def attach(self, context) -> None:
         context.add_init_script(REPORT_CSP_VIOLATIONS)
         context.on("console", self._console)
         context.on("weberror", lambda error: self.seen.append(f"uncaught: {error.error}"))
-        context.on("requestfailed", lambda r: self.seen.append(f"failed: {r.method} {r.url} ({r.failure})"))
+        context.on("request", self._issued)
+        context.on("requestfinished", lambda request: self.issued_at.pop(request, None))
+        context.on("requestfailed", self._failed)
         context.on("response", self._response)
 
     def allow(self, pattern: str) -> None:
         """A failure the test causes on purpose (a regular expression searched in each line)."""
         self.allowed.append(re.compile(pattern))
+
+    def _issued(self, request) -> None:
+        if request.is_navigation_request() and request.frame.parent_frame is None:
+            self.navigations += 1  # a new document for the page: the old one's requests end
+        self.issued_at[request] = self.navigations
+
+    def _failed(self, request) -> None:
+        issued_at = self.issued_at.pop(request, self.navigations)
+        if request.failure == "net::ERR_ABORTED" and issued_at < self.navigations:
+            return  # its document was left: the navigation aborted it
+        self.seen.append(f"failed: {request.method} {request.url} ({request.failure})")
 
     def unexpected(self) -> list[str]:
         return [
