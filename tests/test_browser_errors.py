@@ -7,14 +7,19 @@ from tests.browser import BrowserErrors
 MAIN_FRAME = SimpleNamespace(parent_frame=None)
 
 
-def request(url: str, *, navigation: bool = False, failure: str = "net::ERR_ABORTED"):
-    return SimpleNamespace(
-        url=url,
-        method="GET",
-        frame=MAIN_FRAME,
-        failure=failure,
-        is_navigation_request=lambda: navigation,
-    )
+class Request:
+    """What the watcher reads of Playwright's Request (hashable by identity, as Playwright's is)."""
+
+    def __init__(self, url: str, *, navigation: bool, failure: str):
+        self.url, self.method, self.frame, self.failure = url, "GET", MAIN_FRAME, failure
+        self.navigation = navigation
+
+    def is_navigation_request(self) -> bool:
+        return self.navigation
+
+
+def request(url: str, *, navigation: bool = False, failure: str = "net::ERR_ABORTED") -> Request:
+    return Request(url, navigation=navigation, failure=failure)
 
 
 def test_a_request_aborted_while_its_document_is_still_open_is_reported():
