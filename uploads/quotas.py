@@ -48,7 +48,8 @@ def require_room(*, owner, size: int, pending: bool = True) -> None:
     Locks the user's usage row until the surrounding transaction ends: called in the transaction
     that inserts the upload (`lifecycle.create`), concurrent presigns check one after the other.
     """
-    with transaction.atomic():
+    # No savepoint inside the caller's transaction: nothing here is rolled back on its own.
+    with transaction.atomic(savepoint=False):
         row = _locked_row(owner.pk)
     bytes_limit, pending_limit = settings.UPLOADS_QUOTA_BYTES, settings.UPLOADS_QUOTA_PENDING
     if pending and pending_limit and row.pending >= pending_limit:
