@@ -25,7 +25,8 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import router, transaction
+from django.db.models.deletion import Collector
 from django.utils import timezone
 
 from . import quotas
@@ -117,12 +118,18 @@ def transition_many(upload_ids: Iterable, to: str, from_: Iterable[str] = (), **
 
 def forget(upload_ids: Iterable) -> int:
     """Delete the records of deleted uploads whose objects are gone (only rows still `deleting`)."""
-    gone = Upload.objects.filter(pk__in=list(upload_ids), status=DELETING)
-    with transaction.atomic():
-        owners = set(gone.values_list("owner_id", flat=True))
-        deleted = gone.delete()[0]
-        if deleted:
-            quotas.touch(owners)
+    using = router.db_for_write(Upload)
+    gone = Upload.objects.using(using).filter(pk__in=list(upload_ids), status=DELETING)
+    with transaction.atomic(using=using):
+        # Read once: the owners to touch, and the records the delete's receivers get (deleting
+        # is final: no status changes meanwhile).
+        records = list(gone)
+        if not records:
+            return 0
+        collector = Collector(using=using, origin=gone)
+        collector.collect(records)
+        deleted = collector.delete()[0]
+        quotas.touch(record.owner_id for record in records)
     return deleted
 
 
