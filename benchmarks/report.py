@@ -72,7 +72,8 @@ def per_request_figures(r: dict) -> str:
     return (
         table(["operation", "median ms", "p95 ms", "ratio to floor", "target", "met"], rows)
         + f"\n\n{r['floor']['iterations']} timed iterations each after a warm-up, in 4 interleaved turns; "
-        f"boto3 clients built in the whole run: {r['boto3_clients_built']}."
+        f"boto3 clients built in the whole run: {r['boto3_clients_built']}; "
+        f"complete queued its processing on the {r.get('broker', 'embedded')} broker."
     )
 
 
