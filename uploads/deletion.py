@@ -16,6 +16,7 @@ the policy has expired); a record goes (`lifecycle.forget`) once the store confi
 
 from __future__ import annotations
 
+import copy
 from collections import namedtuple
 from collections.abc import Sequence
 
@@ -40,7 +41,8 @@ def upload_delete(*, upload: Upload) -> None:
     """
     # The caller has read the record: its row is known without reading it again.
     row = Row(upload.pk, upload.key, upload.status, upload.multipart_upload_id)
-    _delete_rows([row])
+    lifecycle.transition(copy.copy(upload), lifecycle.DELETING)  # the caller's record stays as it was
+    _delete_marked([row])
 
 
 def upload_delete_many(*, upload_ids, owner=None) -> int:
@@ -52,12 +54,15 @@ def upload_delete_many(*, upload_ids, owner=None) -> int:
     """
     uploads = Upload.objects.all() if owner is None else Upload.objects.owned_by(owner)
     rows = [Row(*row) for row in uploads.filter(pk__in=list(upload_ids)).values_list(*ROW_FIELDS)]
-    return _delete_rows(rows) if rows else 0
-
-
-def _delete_rows(rows: Sequence[Row]) -> int:
+    if not rows:
+        return 0
     # Conditional: a delete racing another settles the quota once; deleting again finishes the job.
     lifecycle.transition_many([row.pk for row in rows], lifecycle.DELETING)
+    return _delete_marked(rows)
+
+
+def _delete_marked(rows: Sequence[Row]) -> int:
+    """Delete the objects of rows marked deleting, then the records whose objects are gone."""
     done, problem = _delete_objects(rows)
     lifecycle.forget(done)
     if problem is not None:

@@ -79,7 +79,15 @@ def transition(upload_or_id: Upload | Any, to: str, from_: Iterable[str] = (), *
     catalogue's sentence fills `failure_reason` when not given). An `Upload` passed in is updated.
     """
     upload_id = getattr(upload_or_id, "pk", upload_or_id)
-    won = bool(transition_many([upload_id], to, from_, **fields))
+    won = False
+    if isinstance(upload_or_id, Upload) and upload_or_id.status in _sources(to, from_):
+        # The record in hand is its row: no read first, the UPDATE's status condition is the guard.
+        with transaction.atomic():
+            won = bool(_change([_row_of(upload_or_id)], to, _with_reason(fields)))
+        if not won and len(_sources(to, from_)) == 1:
+            return False  # it has left the one status it could change from
+    if not won:  # its status changed since it was read (or only its id is known): read it, locked
+        won = bool(transition_many([upload_id], to, from_, **fields))
     if won and isinstance(upload_or_id, Upload):
         upload_or_id.status = to
         for name, value in _with_reason(fields).items():
@@ -89,30 +97,47 @@ def transition(upload_or_id: Upload | Any, to: str, from_: Iterable[str] = (), *
 
 def transition_many(upload_ids: Iterable, to: str, from_: Iterable[str] = (), **fields: Any) -> list:
     """`transition` for many uploads at once (the same `fields` for all); return the ids that changed."""
-    sources = tuple(from_) or tuple(status for status, targets in ALLOWED.items() if to in targets)
-    refused = [status for status in sources if to not in ALLOWED[status]]
-    if refused:
-        raise ValueError(f"An upload never goes from {refused[0]} to {to}.")
-    fields = _with_reason(fields)
-    changed = []
+    sources = _sources(to, from_)
     with transaction.atomic():
         rows = (
             Upload.objects.select_for_update()
             .filter(pk__in=list(upload_ids), status__in=sources)
             .order_by("pk")
-            .values("pk", "owner_id", "status", "file", "expires_at", "expected_size", "max_size", "size")
+            .values(*ROW_FIELDS)
         )
-        for row in rows:
-            if not Upload.objects.filter(pk=row["pk"], status=row["status"]).update(status=to, **fields):
-                continue  # another process changed it between the read and the write (no row locks on SQLite)
-            _leave_tombstone(row, to)
-            after = {**row, **fields}
-            quotas.settle(row["owner_id"], before=_share(row["status"], row), after=_share(to, after))
-            changed.append(row["pk"])
-        if to == FAILED and changed:
-            # Whatever failed it (complete's checks, cleanup, the trust steps): the site's code hears it.
-            for upload in Upload.objects.filter(pk__in=changed):
-                emit(upload_failed, upload, reason=upload.failure_reason)
+        return _change(rows, to, _with_reason(fields))
+
+
+# What a transition needs of each row: its status, its share of the quota, its tombstone.
+ROW_FIELDS = ("pk", "owner_id", "status", "file", "expires_at", "expected_size", "max_size", "size")
+
+
+def _sources(to: str, from_: Iterable[str]) -> tuple[str, ...]:
+    sources = tuple(from_) or tuple(status for status, targets in ALLOWED.items() if to in targets)
+    refused = [status for status in sources if to not in ALLOWED[status]]
+    if refused:
+        raise ValueError(f"An upload never goes from {refused[0]} to {to}.")
+    return sources
+
+
+def _row_of(upload: Upload) -> dict[str, Any]:
+    return {name: upload.key if name == "file" else getattr(upload, name) for name in ROW_FIELDS}
+
+
+def _change(rows: Iterable[dict], to: str, fields: dict[str, Any]) -> list:
+    """Move each row from the status it was read in to `to`, inside the caller's transaction."""
+    changed = []
+    for row in rows:
+        if not Upload.objects.filter(pk=row["pk"], status=row["status"]).update(status=to, **fields):
+            continue  # another process changed it since it was read (no row locks on SQLite)
+        _leave_tombstone(row, to)
+        after = {**row, **fields}
+        quotas.settle(row["owner_id"], before=_share(row["status"], row), after=_share(to, after))
+        changed.append(row["pk"])
+    if to == FAILED and changed:
+        # Whatever failed it (complete's checks, cleanup, the trust steps): the site's code hears it.
+        for upload in Upload.objects.filter(pk__in=changed):
+            emit(upload_failed, upload, reason=upload.failure_reason)
     return changed
 
 
