@@ -65,10 +65,10 @@ def create(*, owner, reserve: bool = True, **fields: Any) -> Upload:
     with transaction.atomic():
         if owner is not None and reserve:
             size = share["bytes_reserved"] or share["bytes_stored"]
-            quotas.require_room(owner=owner, size=size, pending=bool(share["pending"]))
-        upload.save(force_insert=True)
-        if owner is not None:
+            quotas.reserve(owner=owner, size=size, share=share)  # checked and added in one UPDATE
+        elif owner is not None:
             quotas.settle(owner.pk, before=quotas.NOTHING, after=share)
+        upload.save(force_insert=True)
     return upload
 
 
