@@ -39,6 +39,21 @@ def empty_queue() -> None:
         connection.default_channel.queue_purge(QUEUE)
 
 
+def store_requests(client, operation, state) -> list[str]:
+    """The store requests one call makes, by name (botocore's events on the app's shared client)."""
+    seen: list[str] = []
+
+    def record(model, **kwargs) -> None:
+        seen.append(model.name)
+
+    client.meta.events.register("before-call.s3", record)
+    try:
+        operation() if state is None else operation(state)
+    finally:
+        client.meta.events.unregister("before-call.s3", record)
+    return seen
+
+
 def run() -> dict:
     broker = choose_broker()
     setup_django()
@@ -108,6 +123,9 @@ def run() -> dict:
             "list_htmx": (lambda: ok(page.get("/", headers={"HX-Request": "true"})), None),
         }
         results = measure_interleaved(operations, iterations=ITERATIONS)
+        for name, (operation, prepare) in operations.items():
+            state = prepare() if prepare else None  # untimed: what one call asks of the store
+            results[name]["store_requests"] = store_requests(s3.client, operation, state)
         floor = results["floor"]["median_ms"]
         for name, result in results.items():
             result["ratio_to_floor"] = round(result["median_ms"] / floor, 2)
