@@ -66,7 +66,7 @@ def per_request_figures(r: dict) -> str:
             f"{r[name]['ratio_to_floor']}x",
             f"≤ {r[name]['target']}x" if "target" in r[name] else "",
             yes(r[name]["meets_target"]) if "target" in r[name] else "",
-            ", ".join(r[name].get("store_requests", [])) or "none",
+            (", ".join(r[name]["store_requests"]) or "none") if "store_requests" in r[name] else "",
         ]
         for name, label in PER_REQUEST_ROWS.items()
     ]
