@@ -50,8 +50,8 @@ PER_REQUEST_ROWS = {
     "floor": "floor: authenticated ninja endpoint writing one row",
     "presign": "presign `POST /api/uploads`",
     "url": "download URL `GET /api/uploads/{id}/url`",
-    "complete": "complete `POST /api/uploads/{id}/complete` (one HEAD)",
-    "delete": "delete `DELETE /api/uploads/{id}` (one DELETE)",
+    "complete": "complete `POST /api/uploads/{id}/complete`",
+    "delete": "delete `DELETE /api/uploads/{id}`",
     "list_api": "list `GET /api/uploads` (25 rows)",
     "list_htmx": "list, HTMX partial (25 rows, thumbnails signed)",
 }
@@ -66,13 +66,15 @@ def per_request_figures(r: dict) -> str:
             f"{r[name]['ratio_to_floor']}x",
             f"≤ {r[name]['target']}x" if "target" in r[name] else "",
             yes(r[name]["meets_target"]) if "target" in r[name] else "",
+            (", ".join(r[name]["store_requests"]) or "none") if "store_requests" in r[name] else "",
         ]
         for name, label in PER_REQUEST_ROWS.items()
     ]
     return (
-        table(["operation", "median ms", "p95 ms", "ratio to floor", "target", "met"], rows)
+        table(["operation", "median ms", "p95 ms", "ratio to floor", "target", "met", "store requests"], rows)
         + f"\n\n{r['floor']['iterations']} timed iterations each after a warm-up, in 4 interleaved turns; "
-        f"boto3 clients built in the whole run: {r['boto3_clients_built']}."
+        f"boto3 clients built in the whole run: {r['boto3_clients_built']}; "
+        f"complete queued its processing on the {r.get('broker', 'embedded')} broker."
     )
 
 

@@ -5,6 +5,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from uploads import deletion, lifecycle, services
 from uploads.models import PolicyTombstone, Upload, Usage
@@ -75,6 +77,37 @@ def test_a_transition_updates_the_upload_it_is_given(upload_factory):
 
     assert (upload.status, upload.size) == (Upload.Status.COMPLETE, 4)
     assert Upload.objects.get().etag == '"e"'
+
+
+def test_a_transition_of_the_record_in_hand_reads_no_row_first(upload_factory):
+    upload = upload_factory()
+
+    with CaptureQueriesContext(connection) as queries:
+        assert lifecycle.transition(upload, lifecycle.COMPLETE, size=4)
+
+    reads = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+    assert not [sql for sql in reads if '"uploads_upload"' in sql.split("WHERE")[0]]
+
+
+def test_a_record_changed_since_it_was_read_moves_from_its_status_now(s3, user, settings):
+    settings.UPLOADS_QUOTA_PENDING = 5
+    upload = services.upload_start(owner=user, filename="a.txt", content_type="text/plain", size=5).upload
+    services.upload_start(owner=user, filename="b.txt", content_type="text/plain", size=7)
+    lifecycle.transition(upload.pk, lifecycle.FAILED, failure_code="object_missing")  # another process
+
+    assert lifecycle.transition(upload, lifecycle.DELETING)  # `upload` still says pending
+
+    usage = Usage.objects.get(user=user)
+    assert (usage.pending, usage.bytes_reserved) == (1, 7)  # its reservation went back once
+    assert Upload.objects.get(pk=upload.pk).status == Upload.Status.DELETING
+
+
+def test_a_record_that_left_the_one_status_it_could_change_from_stays_as_it_is(upload_factory):
+    upload = upload_factory()
+    lifecycle.transition(upload.pk, lifecycle.COMPLETE, size=4)  # another process
+
+    assert lifecycle.transition(upload, lifecycle.FAILED, from_=[lifecycle.PENDING]) is False
+    assert Upload.objects.get().status == Upload.Status.COMPLETE
 
 
 def test_a_transition_the_table_forbids_is_refused(upload_factory):

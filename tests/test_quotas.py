@@ -15,6 +15,21 @@ def start(user, size=5):
 
 
 @pytest.mark.django_db
+def test_a_presign_checks_and_reserves_the_quota_in_one_statement(s3, user, settings):
+    settings.UPLOADS_QUOTA_BYTES, settings.UPLOADS_QUOTA_PENDING = 10**9, 5
+    start(user)  # the user's usage row exists from here on
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        start(user)
+
+    usage = [q["sql"] for q in queries.captured_queries if "uploads_usage" in q["sql"]]
+    assert len(usage) == 1
+    assert usage[0].startswith("UPDATE")
+    assert Usage.objects.get(user=user).pending == 2
+
+
+@pytest.mark.django_db
 def test_the_quota_check_reads_one_row_whatever_the_users_uploads(s3, user, upload_factory, settings):
     settings.UPLOADS_QUOTA_BYTES = 10**9
     for _ in range(20):

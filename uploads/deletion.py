@@ -16,6 +16,8 @@ the policy has expired); a record goes (`lifecycle.forget`) once the store confi
 
 from __future__ import annotations
 
+import copy
+from collections import namedtuple
 from collections.abc import Sequence
 
 from . import lifecycle
@@ -25,8 +27,9 @@ from .keys import derived_keys, folder_of
 from .models import Upload, UsedFormToken
 from .s3 import S3Client
 
-# What `_delete_objects` needs of each upload (a values_list row).
+# What `_delete_objects` needs of each upload.
 ROW_FIELDS = ("pk", "file", "status", "multipart_upload_id")
+Row = namedtuple("Row", ROW_FIELDS)
 
 
 def upload_delete(*, upload: Upload) -> None:
@@ -36,7 +39,10 @@ def upload_delete(*, upload: Upload) -> None:
     link) and the error says so; deleting again, or cleanup, finishes the job. A missing object is
     not an error.
     """
-    upload_delete_many(upload_ids=[upload.pk])
+    # The caller has read the record: its row is known without reading it again.
+    row = Row(upload.pk, upload.key, upload.status, upload.multipart_upload_id)
+    lifecycle.transition(copy.copy(upload), lifecycle.DELETING)  # the caller's record stays as it was
+    _delete_marked([row])
 
 
 def upload_delete_many(*, upload_ids, owner=None) -> int:
@@ -47,11 +53,16 @@ def upload_delete_many(*, upload_ids, owner=None) -> int:
     went; raise `StorageUnavailable` if any stayed.
     """
     uploads = Upload.objects.all() if owner is None else Upload.objects.owned_by(owner)
-    rows = list(uploads.filter(pk__in=list(upload_ids)).values_list(*ROW_FIELDS, named=True))
+    rows = [Row(*row) for row in uploads.filter(pk__in=list(upload_ids)).values_list(*ROW_FIELDS)]
     if not rows:
         return 0
     # Conditional: a delete racing another settles the quota once; deleting again finishes the job.
     lifecycle.transition_many([row.pk for row in rows], lifecycle.DELETING)
+    return _delete_marked(rows)
+
+
+def _delete_marked(rows: Sequence[Row]) -> int:
+    """Delete the objects of rows marked deleting, then the records whose objects are gone."""
     done, problem = _delete_objects(rows)
     lifecycle.forget(done)
     if problem is not None:

@@ -25,7 +25,8 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import router, transaction
+from django.db.models.deletion import Collector
 from django.utils import timezone
 
 from . import quotas
@@ -64,10 +65,10 @@ def create(*, owner, reserve: bool = True, **fields: Any) -> Upload:
     with transaction.atomic():
         if owner is not None and reserve:
             size = share["bytes_reserved"] or share["bytes_stored"]
-            quotas.require_room(owner=owner, size=size, pending=bool(share["pending"]))
-        upload.save(force_insert=True)
-        if owner is not None:
+            quotas.reserve(owner=owner, size=size, share=share)  # checked and added in one UPDATE
+        elif owner is not None:
             quotas.settle(owner.pk, before=quotas.NOTHING, after=share)
+        upload.save(force_insert=True)
     return upload
 
 
@@ -78,7 +79,15 @@ def transition(upload_or_id: Upload | Any, to: str, from_: Iterable[str] = (), *
     catalogue's sentence fills `failure_reason` when not given). An `Upload` passed in is updated.
     """
     upload_id = getattr(upload_or_id, "pk", upload_or_id)
-    won = bool(transition_many([upload_id], to, from_, **fields))
+    won = False
+    if isinstance(upload_or_id, Upload) and upload_or_id.status in _sources(to, from_):
+        # The record in hand is its row: no read first, the UPDATE's status condition is the guard.
+        with transaction.atomic():
+            won = bool(_change([_row_of(upload_or_id)], to, _with_reason(fields)))
+        if not won and len(_sources(to, from_)) == 1:
+            return False  # it has left the one status it could change from
+    if not won:  # its status changed since it was read (or only its id is known): read it, locked
+        won = bool(transition_many([upload_id], to, from_, **fields))
     if won and isinstance(upload_or_id, Upload):
         upload_or_id.status = to
         for name, value in _with_reason(fields).items():
@@ -88,41 +97,64 @@ def transition(upload_or_id: Upload | Any, to: str, from_: Iterable[str] = (), *
 
 def transition_many(upload_ids: Iterable, to: str, from_: Iterable[str] = (), **fields: Any) -> list:
     """`transition` for many uploads at once (the same `fields` for all); return the ids that changed."""
-    sources = tuple(from_) or tuple(status for status, targets in ALLOWED.items() if to in targets)
-    refused = [status for status in sources if to not in ALLOWED[status]]
-    if refused:
-        raise ValueError(f"An upload never goes from {refused[0]} to {to}.")
-    fields = _with_reason(fields)
-    changed = []
+    sources = _sources(to, from_)
     with transaction.atomic():
         rows = (
             Upload.objects.select_for_update()
             .filter(pk__in=list(upload_ids), status__in=sources)
             .order_by("pk")
-            .values("pk", "owner_id", "status", "file", "expires_at", "expected_size", "max_size", "size")
+            .values(*ROW_FIELDS)
         )
-        for row in rows:
-            if not Upload.objects.filter(pk=row["pk"], status=row["status"]).update(status=to, **fields):
-                continue  # another process changed it between the read and the write (no row locks on SQLite)
-            _leave_tombstone(row, to)
-            after = {**row, **fields}
-            quotas.settle(row["owner_id"], before=_share(row["status"], row), after=_share(to, after))
-            changed.append(row["pk"])
-        if to == FAILED and changed:
-            # Whatever failed it (complete's checks, cleanup, the trust steps): the site's code hears it.
-            for upload in Upload.objects.filter(pk__in=changed):
-                emit(upload_failed, upload, reason=upload.failure_reason)
+        return _change(rows, to, _with_reason(fields))
+
+
+# What a transition needs of each row: its status, its share of the quota, its tombstone.
+ROW_FIELDS = ("pk", "owner_id", "status", "file", "expires_at", "expected_size", "max_size", "size")
+
+
+def _sources(to: str, from_: Iterable[str]) -> tuple[str, ...]:
+    sources = tuple(from_) or tuple(status for status, targets in ALLOWED.items() if to in targets)
+    refused = [status for status in sources if to not in ALLOWED[status]]
+    if refused:
+        raise ValueError(f"An upload never goes from {refused[0]} to {to}.")
+    return sources
+
+
+def _row_of(upload: Upload) -> dict[str, Any]:
+    return {name: upload.key if name == "file" else getattr(upload, name) for name in ROW_FIELDS}
+
+
+def _change(rows: Iterable[dict], to: str, fields: dict[str, Any]) -> list:
+    """Move each row from the status it was read in to `to`, inside the caller's transaction."""
+    changed = []
+    for row in rows:
+        if not Upload.objects.filter(pk=row["pk"], status=row["status"]).update(status=to, **fields):
+            continue  # another process changed it since it was read (no row locks on SQLite)
+        _leave_tombstone(row, to)
+        after = {**row, **fields}
+        quotas.settle(row["owner_id"], before=_share(row["status"], row), after=_share(to, after))
+        changed.append(row["pk"])
+    if to == FAILED and changed:
+        # Whatever failed it (complete's checks, cleanup, the trust steps): the site's code hears it.
+        for upload in Upload.objects.filter(pk__in=changed):
+            emit(upload_failed, upload, reason=upload.failure_reason)
     return changed
 
 
 def forget(upload_ids: Iterable) -> int:
     """Delete the records of deleted uploads whose objects are gone (only rows still `deleting`)."""
-    gone = Upload.objects.filter(pk__in=list(upload_ids), status=DELETING)
-    with transaction.atomic():
-        owners = set(gone.values_list("owner_id", flat=True))
-        deleted = gone.delete()[0]
-        if deleted:
-            quotas.touch(owners)
+    using = router.db_for_write(Upload)
+    gone = Upload.objects.using(using).filter(pk__in=list(upload_ids), status=DELETING)
+    with transaction.atomic(using=using):
+        # Read once: the owners to touch, and the records the delete's receivers get (deleting
+        # is final: no status changes meanwhile).
+        records = list(gone)
+        if not records:
+            return 0
+        collector = Collector(using=using, origin=gone)
+        collector.collect(records)
+        deleted = collector.delete()[0]
+        quotas.touch(record.owner_id for record in records)
     return deleted
 
 

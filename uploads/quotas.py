@@ -1,8 +1,8 @@
 """What each user stores and may still store: one `Usage` row per user, reserved atomically.
 
-A presign locks its user's row (`select_for_update`), checks the limits against it and reserves
-in the same transaction as the upload's insert, so a burst of presigns can never pass a limit
-together; each `lifecycle.transition` settles the row in the transaction that changes the status.
+A presign checks the limits and reserves in one conditional UPDATE of its user's row, which stays
+locked until the upload's insert commits, so a burst of presigns can never pass a limit together;
+each `lifecycle.transition` settles the row in the transaction that changes the status.
 The check reads one row: its cost does not grow with the user's uploads.
 """
 
@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Greatest
+from django.db.models.lookups import LessThan, LessThanOrEqual
 
 from .errors import QuotaExceeded, TooManyPending
 from .models import Upload, Usage
@@ -48,8 +49,35 @@ def require_room(*, owner, size: int, pending: bool = True) -> None:
     Locks the user's usage row until the surrounding transaction ends: called in the transaction
     that inserts the upload (`lifecycle.create`), concurrent presigns check one after the other.
     """
-    with transaction.atomic():
+    # No savepoint inside the caller's transaction: nothing here is rolled back on its own.
+    with transaction.atomic(savepoint=False):
         row = _locked_row(owner.pk)
+    _refuse_beyond_limits(row, size=size, pending=pending)
+
+
+def reserve(*, owner, size: int, share: dict[str, int]) -> None:
+    """`require_room`, then add a new record's `share` to the usage row, in ONE conditional UPDATE.
+
+    The UPDATE's condition is the check, and the row it changes stays locked until the
+    surrounding transaction ends (the presign's insert), so concurrent presigns still check one
+    after the other. Only when it changes nothing (no row yet, or a limit) is the row read: to
+    create it, or to say which limit.
+    """
+    pending = bool(share["pending"])
+    bytes_limit, pending_limit = settings.UPLOADS_QUOTA_BYTES, settings.UPLOADS_QUOTA_PENDING
+    room = []
+    if pending and pending_limit:
+        room.append(LessThan(F("pending"), pending_limit))
+    if bytes_limit:
+        room.append(LessThanOrEqual(F("bytes_stored") + F("bytes_reserved"), bytes_limit - size))
+    changes = _changes(**share, list_version=1)
+    if Usage.objects.filter(*room, user_id=owner.pk).update(**changes):
+        return
+    require_room(owner=owner, size=size, pending=pending)  # raises, unless the row was missing
+    _add(owner.pk, **share, list_version=1)
+
+
+def _refuse_beyond_limits(row: Usage, *, size: int, pending: bool) -> None:
     bytes_limit, pending_limit = settings.UPLOADS_QUOTA_BYTES, settings.UPLOADS_QUOTA_PENDING
     if pending and pending_limit and row.pending >= pending_limit:
         raise TooManyPending(
@@ -119,9 +147,13 @@ def _locked_row(owner_id) -> Usage:
     return row
 
 
-def _add(owner_id, **delta: int) -> None:
+def _changes(**delta: int) -> dict:
     # Never below zero: records written outside the lifecycle (a raw edit) must not wrap a counter.
-    changes = {name: Greatest(F(name) + Value(amount), Value(0)) for name, amount in delta.items() if amount}
+    return {name: Greatest(F(name) + Value(amount), Value(0)) for name, amount in delta.items() if amount}
+
+
+def _add(owner_id, **delta: int) -> None:
+    changes = _changes(**delta)
     if changes and not Usage.objects.filter(user_id=owner_id).update(**changes):
         recount_usage(owner_id)  # the first change for a user with no row yet: count from the records
         # (which bumps the list version)

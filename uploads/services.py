@@ -40,7 +40,7 @@ from .multipart import (
     parts_count,
     uses_multipart,
 )
-from .processing.state import after_complete
+from .processing.state import after_complete, queued_at_complete
 from .processing.trust import require_servable
 from .rules import clean_checksum, size_range
 from .s3 import ObjectInfo, S3Client
@@ -233,8 +233,10 @@ def upload_settle(*, upload: Upload, inspection: Inspection) -> Upload:
         raise inspection.problem
     stored = inspection.stored
     fields = {"size": stored.size, "etag": stored.etag, "completed_at": timezone.now()}
+    # A pending upload's processing is always "none": it is queued in the same UPDATE.
+    fields.update(queued_at_complete())
     if lifecycle.transition(upload, lifecycle.COMPLETE, from_=[lifecycle.PENDING], **fields):
-        after_complete(upload)  # announce it; queue the work on its bytes (uploads/processing)
+        after_complete(upload, queued=True)  # announce it; queue the work on its bytes (uploads/processing)
         return upload
     # A concurrent complete, cleanup or delete settled it first.
     settled = _reload(upload)

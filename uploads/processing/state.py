@@ -29,17 +29,27 @@ logger = logging.getLogger("uploads.processing")
 UNFINISHED = (Processing.QUEUED, Processing.RUNNING)
 
 
-def after_complete(upload: Upload) -> None:
+def queued_at_complete() -> dict:
+    """The fields of a newly complete upload's queued processing. Complete writes them in the
+    UPDATE that completes it (one write, not two), then calls `after_complete(queued=True)`."""
+    return {
+        "processing": Processing.QUEUED,
+        "processing_queued_at": timezone.now(),
+        "scan": scan_at_complete(),
+    }
+
+
+def after_complete(upload: Upload, *, queued: bool = False) -> None:
     """An upload has just become complete: announce it and queue the work on its bytes.
 
     Runs inside the caller's transaction; the task is sent once it commits, so the worker
     always finds the complete record. Every upload is queued: its SHA-256 is always recorded.
+    `queued`: the caller's UPDATE wrote `queued_at_complete()` already (and on `upload`).
     """
-    scan = scan_at_complete()
-    Upload.objects.filter(pk=upload.pk, processing=Processing.NONE).update(
-        processing=Processing.QUEUED, processing_queued_at=timezone.now(), scan=scan
-    )
-    upload.processing, upload.scan = Processing.QUEUED, scan
+    if not queued:
+        fields = queued_at_complete()
+        Upload.objects.filter(pk=upload.pk, processing=Processing.NONE).update(**fields)
+        upload.processing, upload.scan = fields["processing"], fields["scan"]
     emit(upload_completed, upload)
     transaction.on_commit(lambda: enqueue(upload.pk))
 
