@@ -4,9 +4,9 @@
 //      parts, each signed for its length and, when the page hashed it (hashPart), its SHA-256
 //   3. PUT each missing part to its URL, CONCURRENCY at a time; a network error or a 5xx is retried
 //      with backoff, an expired URL (403) is signed again
-// With hashing, each missing part is read once, in the hash worker, and the ArrayBuffer it hashed
-// is the PUT's body (the bytes declared are the bytes sent, and nothing reads the file twice); the
-// parts the store already has are never read. Without it, each PUT sends a slice of the file.
+// With hashing, each missing part is read once, in the hash worker, and a Blob of the buffer it
+// hashed is the PUT's body (the bytes declared are the bytes sent, and nothing reads the file
+// twice); the parts the store already has are never read. Without it, each PUT sends a slice of the file.
 // upload-client.js then asks the server to complete it: the server lists the parts itself.
 (function () {
   "use strict";
@@ -54,8 +54,8 @@
 
   // Send every part the store lacks. `plan` is {id, part_size, parts_count, part_urls_per_request}; `stored` the parts
   // the store already has. Progress counts the stored parts as sent. `hashPart(start, end)`, when
-  // given, resolves with {digest, buffer} (hashing.js's part): each part is then signed for its
-  // SHA-256 and sent from that buffer.
+  // given, resolves with {digest, body} (hashing.js's part): each part is then signed for its
+  // SHA-256 and sent as that body.
   async function sendParts(plan, file, stored, { apiUrl, onProgress, signal, retryDelays, hashPart = null }) {
     const partRange = (number) => [(number - 1) * plan.part_size, Math.min(file.size, number * plan.part_size)];
     const length = (number) => partRange(number)[1] - partRange(number)[0];
@@ -97,15 +97,15 @@
       return urls;
     }
 
-    // A part's body and digest: the hashed buffer, or the file's slice (no hashing, a part too
+    // A part's body and digest: the hashed bytes, or the file's slice (no hashing, a part too
     // large to hold, or hashing failed: then it goes without a checksum).
     async function prepare(number) {
       const [start, end] = partRange(number);
       const slice = () => file.slice(start, end);
       if (!hashPart) return { number, body: slice(), digest: "" };
       try {
-        const { digest, buffer } = await hashPart(start, end);
-        return { number, body: buffer || slice(), digest };
+        const { digest, body } = await hashPart(start, end);
+        return { number, body: body || slice(), digest };
       } catch (_) {
         return { number, body: slice(), digest: "" };
       }
@@ -185,7 +185,7 @@
         } catch (error) {
           firstError = firstError || error;
         } finally {
-          part.body = null; // the buffer goes once sent
+          part.body = null; // the hashed bytes go once sent
           held.release();
         }
       }
