@@ -3,9 +3,7 @@
 // server can refuse bytes altered on the way. Loaded by a <script> whose data-worker and data-lib
 // name the worker and hash-wasm (static URLs, which change with every release).
 //   UploadHashing.sha256(file)            -> Promise<base64 digest of the whole file>
-//   UploadHashing.part(file, start, end)  -> Promise<{digest, body}>: the part's digest and a Blob
-//                                            of the very bytes hashed, to send (null for a part too
-//                                            large to hold: send the file's slice)
+//   UploadHashing.part(file, start, end)  -> Promise<base64 digest of that part>
 // If hashing can't run (no Worker or WebAssembly, a blocked script), the promise rejects: the
 // caller uploads without declaring a checksum, and the worker on the server still records one.
 (function () {
@@ -59,8 +57,7 @@
   }
 
   const sha256 = (file) => ask({ type: "hash", file }).then((done) => done.digest);
-  const part = (file, start, end) =>
-    ask({ type: "part", file, start, end }).then(({ digest, body }) => ({ digest, body }));
+  const part = (file, start, end) => ask({ type: "part", file, start, end }).then((done) => done.digest);
 
   window.UploadHashing = { sha256, part, available };
 })();

@@ -4,14 +4,16 @@
 //      parts, each signed for its length and, when the page hashed it (hashPart), its SHA-256
 //   3. PUT each missing part to its URL, CONCURRENCY at a time; a network error or a 5xx is retried
 //      with backoff, an expired URL (403) is signed again
-// With hashing, each missing part is read once, in the hash worker, and a Blob of the buffer it
-// hashed is the PUT's body (the bytes declared are the bytes sent, and nothing reads the file
-// twice); the parts the store already has are never read. Without it, each PUT sends a slice of the file.
+// With hashing, each missing part is hashed in the hash worker before it is signed (its SHA-256
+// pinned in the signature); the parts the store already has are never read. Each PUT sends the
+// file's slice.
 // upload-client.js then asks the server to complete it: the server lists the parts itself.
 (function () {
   "use strict";
 
   const CONCURRENCY = 4;
+  const HASHED_ROUND_MAX = 32; // parts signed at once with hashing: 256 MiB ahead at 8 MiB parts
+  const THROTTLED_RETRIES = 3; // a /parts call refused 429 waits its Retry-After, this many times
   const { UploadError, cancelled, sleep, callApi, apiErrorMessage, send } = window.UploadTransport;
 
   // Resolve with the parts the store has; reject with the API's refusal (the caller starts afresh).
@@ -54,8 +56,7 @@
 
   // Send every part the store lacks. `plan` is {id, part_size, parts_count, part_urls_per_request}; `stored` the parts
   // the store already has. Progress counts the stored parts as sent. `hashPart(start, end)`, when
-  // given, resolves with {digest, body} (hashing.js's part): each part is then signed for its
-  // SHA-256 and sent as that body.
+  // given, resolves with the part's SHA-256 (hashing.js's part): each part is then signed for it.
   async function sendParts(plan, file, stored, { apiUrl, onProgress, signal, retryDelays, hashPart = null }) {
     const partRange = (number) => [(number - 1) * plan.part_size, Math.min(file.size, number * plan.part_size)];
     const length = (number) => partRange(number)[1] - partRange(number)[0];
@@ -74,20 +75,28 @@
     };
     report();
 
-    // Parts are signed a round at a time: with hashing, a round of CONCURRENCY parts (each waits
-    // for its digest, and a hashed part is held in memory until sent: one round being sent, the
-    // next read, hashed and signed); without, as many as one POST /parts signs.
-    const round = hashPart ? CONCURRENCY : plan.part_urls_per_request;
-    const held = slots(round + CONCURRENCY);
+    // Parts are signed a round at a time, as many as one POST /parts signs. With hashing each part
+    // waits for its digest, so the first round is CONCURRENCY parts (the transfer starts after
+    // hashing 4 parts, not 100) and each next one twice the last: hashing runs several times faster
+    // than the network, so later rounds are ready before they are needed, and a GiB costs 7 calls
+    // to /parts (its rate limit counts them), not 32.
+    const roundMax = hashPart ? Math.min(HASHED_ROUND_MAX, plan.part_urls_per_request) : plan.part_urls_per_request;
+    let round = hashPart ? Math.min(CONCURRENCY, roundMax) : roundMax;
+    const held = slots(roundMax + CONCURRENCY); // signed or hashed ahead of sending
     const ready = channel();
     let firstError = null;
 
     // Resolve with {number: {url, headers}} for `numbers`, each signed for its checksum if any.
     async function sign(numbers, checksums = {}) {
-      const response = await callApi(`${apiUrl}/${plan.id}/parts`, {
-        method: "POST",
-        body: JSON.stringify({ part_numbers: numbers, checksums }),
-      }).catch(() => null);
+      let response;
+      for (let attempt = 0; ; attempt += 1) {
+        response = await callApi(`${apiUrl}/${plan.id}/parts`, {
+          method: "POST",
+          body: JSON.stringify({ part_numbers: numbers, checksums }),
+        }).catch(() => null);
+        if (response?.status !== 429 || attempt >= THROTTLED_RETRIES || signal?.aborted) break;
+        await sleep(1000 * Math.min(60, Number(response.headers.get("Retry-After")) || 1));
+      }
       if (!response) throw new UploadError("The server could not be reached.", "send_failed");
       if (!response.ok) {
         throw new UploadError(await apiErrorMessage(response), response.status >= 500 ? "send_failed" : "store_refused", response.status);
@@ -97,22 +106,21 @@
       return urls;
     }
 
-    // A part's body and digest: the hashed bytes, or the file's slice (no hashing, a part too
-    // large to hold, or hashing failed: then it goes without a checksum).
+    // A part's body (the file's slice) and digest ("" without hashing, or if hashing failed: then
+    // it goes without a checksum, and the server's worker still records the file's).
     async function prepare(number) {
       const [start, end] = partRange(number);
-      const slice = () => file.slice(start, end);
-      if (!hashPart) return { number, body: slice(), digest: "" };
+      const body = file.slice(start, end);
+      if (!hashPart) return { number, body, digest: "" };
       try {
-        const { digest, body } = await hashPart(start, end);
-        return { number, body: body || slice(), digest };
+        return { number, body, digest: await hashPart(start, end) };
       } catch (_) {
-        return { number, body: slice(), digest: "" };
+        return { number, body, digest: "" };
       }
     }
 
     async function produce() {
-      for (let first = 0; first < missing.length; first += round) {
+      for (let first = 0; first < missing.length; first += round, round = Math.min(round * 2, roundMax)) {
         const numbers = missing.slice(first, first + round);
         const preparing = [];
         for (const number of numbers) {
@@ -185,7 +193,7 @@
         } catch (error) {
           firstError = firstError || error;
         } finally {
-          part.body = null; // the hashed bytes go once sent
+          part.body = null;
           held.release();
         }
       }
