@@ -1,6 +1,7 @@
 # ruff: noqa: F811 (the browser fixtures are imported from test_browser and used as arguments)
 """The page's side of trust, in Chromium under the site's real CSP: each file's SHA-256 computed in
-a Web Worker (hash-wasm) and declared, per part for multipart; "Scanning…", then the verdict."""
+a Web Worker and declared (the whole file's, or each part's for multipart); "Scanning…", then the
+verdict."""
 
 import json
 import os
@@ -100,7 +101,7 @@ def test_the_page_shows_an_infected_file_failed_with_the_signature(
     assert row.locator("a[download]").count() == 0
 
 
-def test_a_multipart_upload_declares_each_parts_sha256_and_the_whole_files(
+def test_a_multipart_upload_declares_each_parts_sha256_and_the_worker_records_the_whole_files(
     page, live_server, user, tmp_path, queued, settings
 ):
     settings.UPLOADS_MULTIPART_THRESHOLD = 5 * MIB
@@ -122,7 +123,10 @@ def test_a_multipart_upload_declares_each_parts_sha256_and_the_whole_files(
     row = upload_in_page(page, live_server, user, path)
 
     sync_api.expect(row).to_contain_text("Processing…", timeout=30_000)
-    parts = [body[n * 5 * MIB : (n + 1) * 5 * MIB] for n in range(6)]
-    assert declared == {str(n + 1): sha256(part) for n, part in enumerate(parts)}
-    assert Upload.objects.get().declared_sha256 == sha256(body)
+    process_upload.apply(args=[str(queued[0])])
+    upload = Upload.objects.get()
+    parts = {str(n + 1): sha256(body[n * 5 * MIB : (n + 1) * 5 * MIB]) for n in range(6)}
+    assert declared == upload.declared_part_sha256 == parts
+    assert upload.declared_sha256 == ""  # the page declares no whole-file checksum for parts
+    assert (upload.status, upload.checksum_sha256) == ("complete", sha256(body))
     assert own_errors(page) == [], page.errors

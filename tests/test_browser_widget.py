@@ -206,7 +206,7 @@ def test_the_widget_declares_the_sha256_its_worker_computed(site, page, user, tm
     assert Upload.objects.get().declared_sha256 == sha256(body)
 
 
-def test_the_widget_declares_each_parts_sha256_and_the_whole_files(site, page, user, tmp_path, settings):
+def test_the_widget_declares_each_parts_sha256_and_no_whole_files(site, page, user, tmp_path, settings):
     settings.UPLOADS_MULTIPART_THRESHOLD = 1 * MIB  # parts are at least 8 MiB: two of them
     body = b"a long line of text in a large file\n" * (9 * MIB // 36 + 1)
     path = a_file(tmp_path, "big.txt", body)
@@ -224,8 +224,13 @@ def test_the_widget_declares_each_parts_sha256_and_the_whole_files(site, page, u
 
     upload_through_the_widget(page, path)
 
-    assert declared == {"1": sha256(body[: 8 * MIB]), "2": sha256(body[8 * MIB :])}
-    assert Upload.objects.get().declared_sha256 == sha256(body)
+    upload = Upload.objects.get()
+    assert (
+        declared
+        == upload.declared_part_sha256
+        == {"1": sha256(body[: 8 * MIB]), "2": sha256(body[8 * MIB :])}
+    )
+    assert upload.declared_sha256 == ""
 
 
 def test_without_javascript_the_widget_says_so_and_saving_keeps_the_file(

@@ -7,7 +7,7 @@ import pytest
 import requests
 from django.urls import reverse
 
-from tests.helpers import sha256, start_text_upload
+from tests.helpers import sha256, start_text_upload, upload_part_directly
 from uploads.models import Processing, Scan, Upload
 from uploads.processing.tasks import process_upload
 from uploads.s3 import S3Client
@@ -97,6 +97,45 @@ def test_a_multipart_upload_with_part_checksums_completes_and_records_the_whole_
     answer = complete(api, started["id"], django_capture_on_commit_callbacks)
     assert answer["status"] == "complete"
     assert answer["checksum_sha256"] == sha256(body)
+
+
+def test_parts_records_each_declared_part_digest_and_a_later_batch_keeps_the_earlier_ones(
+    s3, api, small_parts
+):
+    started = start_text_upload(api, os.urandom(11 * MIB))
+    for number in (1, 2):
+        api.post(
+            f"/api/uploads/{started['id']}/parts",
+            {"part_numbers": [number], "checksums": {str(number): sha256(b"part %d" % number)}},
+            content_type="application/json",
+        )
+
+    declared = Upload.objects.get(pk=started["id"]).declared_part_sha256
+
+    assert declared == {"1": sha256(b"part 1"), "2": sha256(b"part 2")}
+
+
+def test_the_worker_fails_a_multipart_upload_whose_stored_part_differs_from_its_declared_digest(
+    s3, api, small_parts, django_capture_on_commit_callbacks
+):
+    body = os.urandom(11 * MIB)
+    altered = bytearray(body[5 * MIB : 10 * MIB])
+    altered[0] ^= 0xFF
+    started = start_text_upload(api, body)
+    api.post(
+        f"/api/uploads/{started['id']}/parts",
+        {"part_numbers": [1, 2, 3], "checksums": {"2": sha256(body[5 * MIB : 10 * MIB])}},
+        content_type="application/json",
+    )
+    # What a store that doesn't verify the signed checksum would keep: another body for part 2.
+    for number, data in ((1, body[: 5 * MIB]), (2, bytes(altered)), (3, body[10 * MIB :])):
+        upload_part_directly(s3, started, number, data)
+
+    answer = complete(api, started["id"], django_capture_on_commit_callbacks)
+
+    assert (answer["status"], answer["failure_code"]) == ("failed", "checksum_mismatch")
+    assert "Part 2 " in answer["failure_reason"]
+    assert S3Client().head(started["key"]) is None
 
 
 def test_checksums_for_parts_not_asked_for_are_refused(s3, api, small_parts):

@@ -33,6 +33,9 @@ FAILURES: dict[str, str] = {
 
 UNKNOWN_FAILURE = "failed_by_caller"
 
+# checksum_mismatch for one part of a multipart upload: which part was altered.
+PART_CHECKSUM_MISMATCH = "Part {number} of the stored file differs from the SHA-256 your browser computed: it was altered on the way."
+
 
 def failure_reason(code: str) -> str:
     """The catalogue's sentence for `code` (an unknown code reads as the generic one)."""

@@ -128,6 +128,9 @@ class Upload(models.Model):
     # Trust (uploads/processing/trust.py): the SHA-256 the client declared (base64, as S3's
     # x-amz-checksum-sha256), the one the worker computed from the stored bytes, and the scan.
     declared_sha256 = models.CharField(max_length=44, blank=True)
+    # A multipart upload's part digests as /parts signed them ({"1": "<base64>", ...}): the page
+    # declares these, not the whole file's; the worker checks each part of the stored object.
+    declared_part_sha256 = models.JSONField(default=dict, blank=True)
     checksum_sha256 = models.CharField(
         max_length=44, blank=True, help_text="SHA-256 of the stored bytes (base64), computed by the worker."
     )

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from .errors import (
@@ -151,7 +152,24 @@ def multipart_part_urls(
             checksum_sha256=checksums.get(str(number), ""),
         )
         parts.append(PartUrl(number, size, signed.url, signed.headers))
+    if checksums:
+        record_part_checksums(upload=upload, checksums=checksums)
     return PartUrls(parts=parts, expires_at=timezone.now() + timedelta(seconds=expires_in))
+
+
+def record_part_checksums(*, upload: Upload, checksums: dict[str, str]) -> None:
+    """Keep the part digests a client declared, for the worker to check the stored parts against
+    (a part declared again replaces its digest). Under the row's lock: batches signed at once
+    must not lose each other's entries."""
+    with transaction.atomic():
+        declared = (
+            Upload.objects.select_for_update()
+            .values_list("declared_part_sha256", flat=True)
+            .get(pk=upload.pk)
+        )
+        declared = {**(declared or {}), **checksums}
+        Upload.objects.filter(pk=upload.pk).update(declared_part_sha256=declared)
+    upload.declared_part_sha256 = declared
 
 
 def multipart_state(*, upload: Upload) -> MultipartState:

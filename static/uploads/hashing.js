@@ -1,8 +1,9 @@
-// SHA-256 of the files being uploaded, computed in a Web Worker (hash-worker.js, hash-wasm), so
-// the page can declare each file's checksum (and each part's) and the store or the server can
-// refuse bytes altered on the way. Loaded by a <script> whose data-worker and data-lib name the
-// worker and hash-wasm (static URLs, which change with every release).
-//   UploadHashing.sha256(file, {partSize, onPart}) -> Promise<base64 digest of the whole file>
+// SHA-256 of the files being uploaded, computed in a Web Worker (hash-worker.js), so the page can
+// declare a file's checksum (a file sent whole) or each part's (multipart) and the store or the
+// server can refuse bytes altered on the way. Loaded by a <script> whose data-worker and data-lib
+// name the worker and hash-wasm (static URLs, which change with every release).
+//   UploadHashing.sha256(file)            -> Promise<base64 digest of the whole file>
+//   UploadHashing.part(file, start, end)  -> Promise<base64 digest of that part>
 // If hashing can't run (no Worker or WebAssembly, a blocked script), the promise rejects: the
 // caller uploads without declaring a checksum, and the worker on the server still records one.
 (function () {
@@ -30,11 +31,9 @@
       const { id, type } = event.data;
       const job = jobs.get(id);
       if (!job) return;
-      if (type === "part") {
-        job.onPart(event.data.number, event.data.digest);
-      } else if (type === "done") {
+      if (type === "done") {
         jobs.delete(id);
-        job.resolve(event.data.digest);
+        job.resolve(event.data);
       } else if (type === "error") {
         jobs.delete(id);
         job.reject(new Error(event.data.message));
@@ -47,14 +46,18 @@
     return worker;
   }
 
-  function sha256(file, { partSize = 0, onPart = () => {} } = {}) {
+  // One job for the worker; resolve with its "done" message.
+  function ask(message) {
     if (!available) return Promise.reject(new Error("Hashing is not available here."));
     return new Promise((resolve, reject) => {
       nextId += 1;
-      jobs.set(nextId, { resolve, reject, onPart });
-      ensureWorker().postMessage({ type: "hash", id: nextId, file, partSize });
+      jobs.set(nextId, { resolve, reject });
+      ensureWorker().postMessage({ ...message, id: nextId });
     });
   }
 
-  window.UploadHashing = { sha256, available };
+  const sha256 = (file) => ask({ type: "hash", file }).then((done) => done.digest);
+  const part = (file, start, end) => ask({ type: "part", file, start, end }).then((done) => done.digest);
+
+  window.UploadHashing = { sha256, part, available };
 })();

@@ -5,8 +5,8 @@
 // A file the server chose to receive in parts (method "multipart") goes through multipart.js in
 // step 2, and `resumeId` continues such an upload: only the parts the store lacks are sent.
 // Checksums (hashing.js, in a Web Worker): a file sent whole is hashed before step 1 and its
-// SHA-256 declared there; a multipart upload is hashed while it is sent, each part's SHA-256
-// declared when its URL is signed, the whole file's at complete.
+// SHA-256 declared there; a multipart upload is hashed part by part as it is sent, each part's
+// SHA-256 declared when its URL is signed (the server's worker computes the whole file's).
 // The server alone decides what becomes of a record. The client asks it to delete one only when
 // the user cancelled before the file was stored, or when the store refused the file: then no
 // object exists. A complete the server could not answer (5xx, network) is retried, then left
@@ -56,12 +56,11 @@
   }
 
   // Ask the server to check the stored object; retry while it cannot answer (5xx, network).
-  async function complete(id, { apiUrl, onStage, retryDelays, checksum = "" }) {
-    const body = checksum ? JSON.stringify({ checksum_sha256: checksum }) : undefined;
+  async function complete(id, { apiUrl, onStage, retryDelays }) {
     for (let attempt = 0; ; attempt += 1) {
       let response = null;
       try {
-        response = await callApi(`${apiUrl}/${id}/complete`, { method: "POST", body });
+        response = await callApi(`${apiUrl}/${id}/complete`, { method: "POST" });
       } catch (_) { /* network error: as good as a 5xx */ }
       if (response?.ok) return response.json();
       if (response && response.status < 500) {
@@ -139,12 +138,10 @@
     onStarted(direct);
 
     onStage("sending");
-    const hashed = direct.method === "multipart" ? hashParts(file, direct.part_size) : null;
     try {
       if (direct.method === "multipart") {
-        await multipart.sendParts(direct, file, stored, {
-          apiUrl, onProgress, signal, retryDelays, partChecksum: hashed?.part,
-        });
+        const hashPart = hashing?.available ? (start, end) => hashing.part(file, start, end) : null;
+        await multipart.sendParts(direct, file, stored, { apiUrl, onProgress, signal, retryDelays, hashPart });
       } else {
         await sendToStore(direct, file, { onProgress, signal });
       }
@@ -156,41 +153,7 @@
     }
 
     onStage("checking");
-    const whole = hashed ? await hashed.whole : "";
-    return complete(direct.id, { apiUrl, onStage, retryDelays, checksum: whole });
-  }
-
-  // Hash a multipart upload's file in the worker while it is sent: `part(number)` resolves with a
-  // part's SHA-256 once hashed ("" if hashing failed), `whole` with the file's. Null without hashing.
-  function hashParts(file, partSize) {
-    const hashing = window.UploadHashing;
-    if (!hashing?.available) return null;
-    const digests = new Map();
-    const waiting = new Map(); // part number -> resolvers
-    let failed = false;
-    const settle = (number, digest) => {
-      for (const resolve of waiting.get(number) || []) resolve(digest);
-      waiting.delete(number);
-    };
-    const whole = hashing
-      .sha256(file, {
-        partSize,
-        onPart(number, digest) {
-          digests.set(number, digest);
-          settle(number, digest);
-        },
-      })
-      .catch(() => {
-        failed = true;
-        for (const number of [...waiting.keys()]) settle(number, "");
-        return "";
-      });
-    const part = (number) => {
-      if (digests.has(number)) return Promise.resolve(digests.get(number));
-      if (failed) return Promise.resolve("");
-      return new Promise((resolve) => waiting.set(number, [...(waiting.get(number) || []), resolve]));
-    };
-    return { part, whole };
+    return complete(direct.id, { apiUrl, onStage, retryDelays });
   }
 
   window.UploadClient = { uploadFile, UploadError };

@@ -105,7 +105,13 @@ def run(upload: Upload, *, steps: tuple[Step, ...] | None = None) -> Outcome:
         with path.open("wb") if kind is not None else nullcontext() as copy:
             try:
                 chunks = client.object_chunks(upload.key, etag=upload.etag, max_bytes=size)
-                stored = read_stored(chunks, size=size, copy=copy)
+                stored = read_stored(
+                    chunks,
+                    size=size,
+                    copy=copy,
+                    part_size=upload.part_size or 0,
+                    parts=(upload.declared_part_sha256 or {}).keys(),
+                )
             except ObjectMissing as e:
                 raise ProcessingRefused(str(e)) from e
             except ValueError as e:
