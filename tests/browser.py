@@ -34,15 +34,17 @@ class BrowserErrors:
         self.allowed: list[re.Pattern[str]] = []
         # Requests of a document the page has since left: a navigation aborts them (browser
         # behaviour, not the site's), e.g. the list's poll in flight when a test reloads.
-        self.navigations = 0
+        self.navigations = 0  # documents the page has committed to
+        self.leaving = False  # a new document is on its way: the old one is still running
         self.issued_at: dict = {}
 
     def attach(self, context) -> None:
         context.add_init_script(REPORT_CSP_VIOLATIONS)
         context.on("console", self._console)
         context.on("weberror", lambda error: self.seen.append(f"uncaught: {error.error}"))
+        context.on("page", lambda page: page.on("framenavigated", self._committed))
         context.on("request", self._issued)
-        context.on("requestfinished", lambda request: self.issued_at.pop(request, None))
+        context.on("requestfinished", self._finished)
         context.on("requestfailed", self._failed)
         context.on("response", self._response)
 
@@ -52,13 +54,26 @@ class BrowserErrors:
 
     def _issued(self, request) -> None:
         if request.is_navigation_request() and request.frame.parent_frame is None:
-            self.navigations += 1  # a new document for the page: the old one's requests end
+            self.leaving = True
         self.issued_at[request] = self.navigations
+
+    def _finished(self, request) -> None:
+        self.issued_at.pop(request, None)
+        if request.is_navigation_request() and request.frame.parent_frame is None:
+            self.leaving = False  # committed by now, or a download that never replaces the page
+
+    def _committed(self, frame) -> None:
+        if frame.parent_frame is None:
+            self.navigations += 1
+            self.leaving = False
 
     def _failed(self, request) -> None:
         issued_at = self.issued_at.pop(request, self.navigations)
-        if request.failure == "net::ERR_ABORTED" and issued_at < self.navigations:
-            return  # its document was left: the navigation aborted it
+        aborted_by_navigation = self.leaving or issued_at < self.navigations
+        if request.is_navigation_request() and request.frame.parent_frame is None:
+            self.leaving = False
+        if request.failure == "net::ERR_ABORTED" and aborted_by_navigation:
+            return  # its document is being left, or was: the navigation aborted it
         self.seen.append(f"failed: {request.method} {request.url} ({request.failure})")
 
     def unexpected(self) -> list[str]:

@@ -7,6 +7,12 @@ from tests.browser import BrowserErrors
 MAIN_FRAME = SimpleNamespace(parent_frame=None)
 
 
+def reload(errors) -> None:
+    """What the watcher hears of a reload: the new document's request, then its commit."""
+    errors._issued(request("http://site/", navigation=True))
+    errors._committed(MAIN_FRAME)
+
+
 class Request:
     """What the watcher reads of Playwright's Request (hashable by identity, as Playwright's is)."""
 
@@ -34,7 +40,7 @@ def test_a_request_aborted_because_the_page_loaded_a_new_document_is_not_reporte
     errors = BrowserErrors()
     poll = request("http://site/uploads/changes/")
     errors._issued(poll)
-    errors._issued(request("http://site/", navigation=True))  # a reload
+    reload(errors)
     errors._failed(poll)
     assert errors.unexpected() == []
 
@@ -43,6 +49,35 @@ def test_a_request_of_the_old_document_that_failed_otherwise_is_still_reported()
     errors = BrowserErrors()
     put = request("http://store/part", failure="net::ERR_CONNECTION_RESET")
     errors._issued(put)
-    errors._issued(request("http://site/", navigation=True))
+    reload(errors)
     errors._failed(put)
     assert errors.unexpected() == ["failed: GET http://store/part (net::ERR_CONNECTION_RESET)"]
+
+
+def test_a_request_the_old_document_sent_while_the_new_one_loads_is_not_reported_when_aborted():
+    errors = BrowserErrors()
+    errors._issued(request("http://site/", navigation=True))  # the reload has started
+    put = request("http://store/part")  # the old document is still running and sends one more
+    errors._issued(put)
+    errors._failed(put)
+    assert errors.unexpected() == []
+
+
+def test_a_request_of_the_new_document_aborted_later_is_reported():
+    errors = BrowserErrors()
+    reload(errors)
+    poll = request("http://site/uploads/changes/")
+    errors._issued(poll)
+    errors._failed(poll)
+    assert errors.unexpected() == ["failed: GET http://site/uploads/changes/ (net::ERR_ABORTED)"]
+
+
+def test_a_navigation_that_ends_without_a_new_document_stops_excusing_aborts():
+    errors = BrowserErrors()
+    download = request("http://site/file?download=true", navigation=True)
+    errors._issued(download)
+    errors._finished(download)  # an attachment: the page stays
+    cancelled = request("http://store/part")
+    errors._issued(cancelled)
+    errors._failed(cancelled)
+    assert errors.unexpected() == ["failed: GET http://store/part (net::ERR_ABORTED)"]
