@@ -130,3 +130,28 @@ def test_a_multipart_upload_declares_each_parts_sha256_and_the_worker_records_th
     assert upload.declared_sha256 == ""  # the page declares no whole-file checksum for parts
     assert (upload.status, upload.checksum_sha256) == ("complete", sha256(body))
     assert own_errors(page) == [], page.errors
+
+
+def test_a_hashed_multipart_upload_signs_its_parts_in_rounds_that_double(
+    page, live_server, user, tmp_path, queued, settings
+):
+    # Each /parts call counts against UPLOADS_RATE_PARTS: rounds of 4, 8, 16, 32 parts keep a GiB
+    # to 7 calls where fixed rounds of 4 made 32 (and a fast upload met 429).
+    settings.UPLOADS_MULTIPART_THRESHOLD = settings.UPLOADS_MULTIPART_PART_SIZE = 5 * MIB
+    settings.UPLOADS_MAX_FILE_SIZE = 100 * MIB
+    path = tmp_path / "rounds.bin"
+    path.write_bytes(os.urandom(61 * MIB))  # 13 parts: rounds of 4, 8, then the last 1
+    rounds: list[int] = []
+    page.on(
+        "request",
+        lambda r: (
+            r.url.endswith("/parts")
+            and r.method == "POST"
+            and rounds.append(len(json.loads(r.post_data)["part_numbers"]))
+        ),
+    )
+
+    row = upload_in_page(page, live_server, user, path)
+
+    sync_api.expect(row).to_contain_text("Processing…", timeout=60_000)
+    assert rounds == [4, 8, 1]

@@ -82,7 +82,10 @@
     // to /parts (its rate limit counts them), not 32.
     const roundMax = hashPart ? Math.min(HASHED_ROUND_MAX, plan.part_urls_per_request) : plan.part_urls_per_request;
     let round = hashPart ? Math.min(CONCURRENCY, roundMax) : roundMax;
-    const held = slots(roundMax + CONCURRENCY); // signed or hashed ahead of sending
+    // Parts hashed or signed ahead of sending (slices: no bytes are held). Room for the round being
+    // sent and the next, twice as large, so the next is hashed whole while this one is sent: with
+    // room for less, the senders sat idle at each round's start while its last parts were hashed.
+    const held = slots(3 * roundMax + CONCURRENCY);
     const ready = channel();
     let firstError = null;
 
