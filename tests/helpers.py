@@ -120,6 +120,19 @@ def send_parts(api, started, body: bytes, numbers=None) -> None:
         assert requests.put(part["url"], data=chunk, timeout=30).status_code == 200
 
 
+def send_checksummed_parts(api, started, parts: list[bytes]) -> None:
+    """PUT `parts` (numbered from 1) to the URLs the API signs for their declared SHA-256s."""
+    numbers = list(range(1, len(parts) + 1))
+    checksums = {str(number): sha256(part) for number, part in zip(numbers, parts, strict=True)}
+    urls = api.post(
+        f"/api/uploads/{started['id']}/parts",
+        {"part_numbers": numbers, "checksums": checksums},
+        content_type="application/json",
+    ).json()["parts"]
+    for url, part in zip(urls, parts, strict=True):
+        assert requests.put(url["url"], data=part, headers=url["headers"], timeout=30).status_code == 200
+
+
 def upload_part_directly(s3, started, number: int, data: bytes) -> None:
     """What a store that doesn't enforce the signed length would accept."""
     upload = Upload.objects.get(pk=started["id"])

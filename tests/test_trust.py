@@ -4,10 +4,9 @@ a declared checksum checked by the store where it verifies and by the worker eve
 import os
 
 import pytest
-import requests
 from django.urls import reverse
 
-from tests.helpers import sha256, start_text_upload, upload_part_directly
+from tests.helpers import send_checksummed_parts, sha256, start_text_upload, upload_part_directly
 from uploads.models import Processing, Scan, Upload
 from uploads.processing.tasks import process_upload
 from uploads.s3 import S3Client
@@ -86,14 +85,7 @@ def test_a_multipart_upload_with_part_checksums_completes_and_records_the_whole_
 ):
     body = os.urandom(6 * MIB)
     started = start_text_upload(api, body)
-    parts = [body[: 5 * MIB], body[5 * MIB :]]
-    urls = api.post(
-        f"/api/uploads/{started['id']}/parts",
-        {"part_numbers": [1, 2], "checksums": {str(n + 1): sha256(p) for n, p in enumerate(parts)}},
-        content_type="application/json",
-    ).json()["parts"]
-    for url, part in zip(urls, parts, strict=True):
-        assert requests.put(url["url"], data=part, headers=url["headers"], timeout=30).status_code == 200
+    send_checksummed_parts(api, started, [body[: 5 * MIB], body[5 * MIB :]])
     answer = complete(api, started["id"], django_capture_on_commit_callbacks)
     assert answer["status"] == "complete"
     assert answer["checksum_sha256"] == sha256(body)

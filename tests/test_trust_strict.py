@@ -6,7 +6,7 @@ import os
 import pytest
 import requests
 
-from tests.helpers import sha256, start_text_upload
+from tests.helpers import send_checksummed_parts, sha256, start_text_upload
 
 pytestmark = [pytest.mark.strict, pytest.mark.django_db]
 
@@ -71,14 +71,7 @@ def test_a_multipart_upload_with_part_checksums_completes_on_a_verifying_store(
 ):
     body = os.urandom(6 * MIB)
     started = start_text_upload(api, body)
-    parts = [body[: 5 * MIB], body[5 * MIB :]]
-    urls = api.post(
-        f"/api/uploads/{started['id']}/parts",
-        {"part_numbers": [1, 2], "checksums": {str(n + 1): sha256(p) for n, p in enumerate(parts)}},
-        content_type="application/json",
-    ).json()["parts"]
-    for url, part in zip(urls, parts, strict=True):
-        assert requests.put(url["url"], data=part, headers=url["headers"], timeout=30).status_code == 200
+    send_checksummed_parts(api, started, [body[: 5 * MIB], body[5 * MIB :]])
     with django_capture_on_commit_callbacks(execute=True):
         assert api.post(f"/api/uploads/{started['id']}/complete").status_code == 200
     answer = api.get(f"/api/uploads/{started['id']}").json()
