@@ -52,14 +52,25 @@ class BrowserErrors:
         """A failure the test causes on purpose (a regular expression searched in each line)."""
         self.allowed.append(re.compile(pattern))
 
+    @staticmethod
+    def _new_document(request) -> bool:
+        """A navigation of the page itself (not of an iframe: a frame being created has no `frame`
+        yet, and Playwright raises for it)."""
+        if not request.is_navigation_request():
+            return False
+        try:
+            return request.frame.parent_frame is None
+        except Exception:
+            return False
+
     def _issued(self, request) -> None:
-        if request.is_navigation_request() and request.frame.parent_frame is None:
+        if self._new_document(request):
             self.leaving = True
         self.issued_at[request] = self.navigations
 
     def _finished(self, request) -> None:
         self.issued_at.pop(request, None)
-        if request.is_navigation_request() and request.frame.parent_frame is None:
+        if self._new_document(request):
             self.leaving = False  # committed by now, or a download that never replaces the page
 
     def _committed(self, frame) -> None:
@@ -70,7 +81,7 @@ class BrowserErrors:
     def _failed(self, request) -> None:
         issued_at = self.issued_at.pop(request, self.navigations)
         aborted_by_navigation = self.leaving or issued_at < self.navigations
-        if request.is_navigation_request() and request.frame.parent_frame is None:
+        if self._new_document(request):
             self.leaving = False
         if request.failure == "net::ERR_ABORTED" and aborted_by_navigation:
             return  # its document is being left, or was: the navigation aborted it

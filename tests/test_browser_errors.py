@@ -81,3 +81,23 @@ def test_a_navigation_that_ends_without_a_new_document_stops_excusing_aborts():
     errors._issued(cancelled)
     errors._failed(cancelled)
     assert errors.unexpected() == ["failed: GET http://store/part (net::ERR_ABORTED)"]
+
+
+class IframeCreation(Request):
+    """An iframe's first navigation: Playwright raises when asked for a frame not yet created."""
+
+    @property
+    def frame(self):
+        raise RuntimeError("Frame for this navigation request is not available")
+
+    @frame.setter
+    def frame(self, value):
+        pass
+
+
+def test_an_iframes_first_navigation_is_watched_without_asking_for_its_frame():
+    errors = BrowserErrors()
+    preview = IframeCreation("http://store/notes.txt", navigation=True, failure="net::ERR_FAILED")
+    errors._issued(preview)
+    errors._failed(preview)
+    assert errors.unexpected() == ["failed: GET http://store/notes.txt (net::ERR_FAILED)"]
