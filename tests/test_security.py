@@ -286,7 +286,7 @@ def test_a_hostile_content_type_is_cleaned_or_refused(s3, api, content_type, rec
     assert list(Upload.objects.values_list("content_type", flat=True)) == ([recorded] if recorded else [])
 
 
-@pytest.mark.parametrize("size", [-1, 0, 1.5, 5.0, "5", True, None, 2**64, [5]])
+@pytest.mark.parametrize("size", [-1, 0, 1.5, "5", True, None, 2**64, [5]])
 def test_a_size_that_is_not_a_positive_integer_is_refused(s3, api, size):
     response = start(api, size=size)
 
