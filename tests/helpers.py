@@ -163,6 +163,12 @@ def sign_form(user):
     return form, token, folder
 
 
+def random_text(size: int) -> bytes:
+    """`size` random bytes that read as plain text (base64 letters): random binary is sometimes taken
+    by libmagic for another type (application/x-dosexec once), which a text upload must not be."""
+    return base64.b64encode(os.urandom(size))[:size]
+
+
 def sha256(body: bytes) -> str:
     """`body`'s SHA-256 as the API and S3 take it (`checksum_sha256`, `x-amz-checksum-sha256`): base64."""
     return base64.b64encode(hashlib.sha256(body).digest()).decode()

@@ -181,6 +181,10 @@ def test_the_keyboard_alone_chooses_uploads_cancels_retries_shares_and_deletes(
 ):
     browser_errors.allow(r"ERR_ABORTED")  # Cancel aborts the held request to the store
     page = open_context(permissions=["clipboard-read", "clipboard-write"])
+    # Playwright turns file-chooser interception on when a listener is added, without waiting for
+    # it: added only inside expect_file_chooser, a loaded machine let Space open the native dialog
+    # first, and no event came (the 30 s timeout seen in CI).
+    page.on("filechooser", lambda chooser: None)
     sign_in(page, site, user)
     held = hold_storage(page, s3)
     # The page's own state, not time: the uploader has taken the form over (it marks <html>).

@@ -1,12 +1,10 @@
 """The trust steps without a scanner (uploads/processing/trust.py): the SHA-256 of the stored bytes,
 a declared checksum checked by the store where it verifies and by the worker everywhere."""
 
-import os
-
 import pytest
 from django.urls import reverse
 
-from tests.helpers import send_checksummed_parts, sha256, start_text_upload, upload_part_directly
+from tests.helpers import random_text, send_checksummed_parts, sha256, start_text_upload, upload_part_directly
 from uploads.models import Processing, Scan, Upload
 from uploads.processing.tasks import process_upload
 from uploads.s3 import S3Client
@@ -83,7 +81,7 @@ def small_parts(settings):
 def test_a_multipart_upload_with_part_checksums_completes_and_records_the_whole_files_sha256(
     s3, api, small_parts, django_capture_on_commit_callbacks
 ):
-    body = os.urandom(6 * MIB)
+    body = random_text(6 * MIB)
     started = start_text_upload(api, body)
     send_checksummed_parts(api, started, [body[: 5 * MIB], body[5 * MIB :]])
     answer = complete(api, started["id"], django_capture_on_commit_callbacks)
@@ -94,7 +92,7 @@ def test_a_multipart_upload_with_part_checksums_completes_and_records_the_whole_
 def test_parts_records_each_declared_part_digest_and_a_later_batch_keeps_the_earlier_ones(
     s3, api, small_parts
 ):
-    started = start_text_upload(api, os.urandom(11 * MIB))
+    started = start_text_upload(api, random_text(11 * MIB))
     for number in (1, 2):
         api.post(
             f"/api/uploads/{started['id']}/parts",
@@ -110,7 +108,7 @@ def test_parts_records_each_declared_part_digest_and_a_later_batch_keeps_the_ear
 def test_the_worker_fails_a_multipart_upload_whose_stored_part_differs_from_its_declared_digest(
     s3, api, small_parts, django_capture_on_commit_callbacks
 ):
-    body = os.urandom(11 * MIB)
+    body = random_text(11 * MIB)
     altered = bytearray(body[5 * MIB : 10 * MIB])
     altered[0] ^= 0xFF
     started = start_text_upload(api, body)
@@ -131,7 +129,7 @@ def test_the_worker_fails_a_multipart_upload_whose_stored_part_differs_from_its_
 
 
 def test_checksums_for_parts_not_asked_for_are_refused(s3, api, small_parts):
-    started = start_text_upload(api, os.urandom(6 * MIB))
+    started = start_text_upload(api, random_text(6 * MIB))
     response = api.post(
         f"/api/uploads/{started['id']}/parts",
         {"part_numbers": [1], "checksums": {"2": sha256(b"x")}},

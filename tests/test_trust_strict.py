@@ -1,12 +1,10 @@
 """Stores that verify checksums refuse an altered body themselves (SeaweedFS, the strict tier):
 the signature pins x-amz-checksum-sha256 in PUT mode and on each UploadPart."""
 
-import os
-
 import pytest
 import requests
 
-from tests.helpers import send_checksummed_parts, sha256, start_text_upload
+from tests.helpers import random_text, send_checksummed_parts, sha256, start_text_upload
 
 pytestmark = [pytest.mark.strict, pytest.mark.django_db]
 
@@ -44,7 +42,7 @@ def test_put_mode_refuses_a_request_without_the_signed_checksum_header(strict_s3
 def test_part_urls_sign_each_declared_part_checksum_and_the_store_refuses_an_altered_part(
     strict_s3, api, small_parts
 ):
-    body = os.urandom(6 * MIB)  # parts of 5 and 1 MiB
+    body = random_text(6 * MIB)  # parts of 5 and 1 MiB
     started = start_text_upload(api, body)
     first, second = body[: 5 * MIB], body[5 * MIB :]
     urls = api.post(
@@ -69,7 +67,7 @@ def test_part_urls_sign_each_declared_part_checksum_and_the_store_refuses_an_alt
 def test_a_multipart_upload_with_part_checksums_completes_on_a_verifying_store(
     strict_s3, api, small_parts, django_capture_on_commit_callbacks
 ):
-    body = os.urandom(6 * MIB)
+    body = random_text(6 * MIB)
     started = start_text_upload(api, body)
     send_checksummed_parts(api, started, [body[: 5 * MIB], body[5 * MIB :]])
     with django_capture_on_commit_callbacks(execute=True):
