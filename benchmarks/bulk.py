@@ -43,6 +43,7 @@ LATER_COLUMNS = {
     "declared_sha256": "''",
     "checksum_sha256": "''",
     "scan": "'clean'",
+    "declared_part_sha256": "'{}'::jsonb",
 }
 
 
