@@ -97,7 +97,8 @@ def start(
     s3_port: int = 0,
     timeout: float = 30.0,
 ) -> LocalStore:
-    """Start SeaweedFS with its data in `data_dir`; return once its S3 endpoint answers."""
+    """Start SeaweedFS with its data in `data_dir`; return once its S3 endpoint answers and can
+    read every volume already on disk."""
     data_dir.mkdir(parents=True, exist_ok=True)
     s3_port = s3_port or free_port()
     if not port_is_free(s3_port):
@@ -125,6 +126,7 @@ def start(
     store = LocalStore(process, f"http://{HOST}:{s3_port}", access_key, secret_key, log_path, leftovers)
     try:
         _wait_until_up(store, timeout)
+        _wait_until_volumes_registered(store, data_dir, master_port=ports["master.port"], timeout=timeout)
     except BaseException:
         store.stop()
         raise
@@ -226,6 +228,36 @@ def _wait_until_up(store: LocalStore, timeout: float) -> None:
                     f"SeaweedFS did not answer at {store.endpoint} in {timeout:.0f}s:\n{_tail(store.log_path)}"
                 ) from None
             time.sleep(0.1)
+
+
+def _wait_until_volumes_registered(
+    store: LocalStore, data_dir: Path, *, master_port: int, timeout: float
+) -> None:
+    """After a restart, S3 answers before the volume server has told the master which volumes it
+    holds: a read then is a 500 InternalError. Wait until the master lists every volume on disk."""
+    on_disk = len(list(data_dir.glob("*.dat")))
+    deadline = time.monotonic() + timeout
+    while _volumes_registered(master_port) < on_disk:
+        if time.monotonic() > deadline:
+            raise LocalStoreError(
+                f"SeaweedFS did not load its {on_disk} volumes in {timeout:.0f}s:\n{_tail(store.log_path)}"
+            )
+        time.sleep(0.1)
+
+
+def _volumes_registered(master_port: int) -> int:
+    """How many volumes the master knows of (its /dir/status topology); 0 while it cannot say."""
+    try:
+        with urllib.request.urlopen(f"http://{HOST}:{master_port}/dir/status", timeout=1) as answer:
+            topology = json.load(answer)["Topology"]
+    except (urllib.error.URLError, OSError, ValueError, KeyError):
+        return 0
+    return sum(
+        node.get("Volumes", 0)
+        for center in topology.get("DataCenters") or []
+        for rack in center.get("Racks") or []
+        for node in rack.get("DataNodes") or []
+    )
 
 
 def _tail(path: Path, lines: int = 20) -> str:
