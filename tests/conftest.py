@@ -131,6 +131,25 @@ def bob_api(other_user) -> Client:
 
 
 @pytest.fixture
+def redis_cache(settings):
+    """Django's cache on Redis (db 15), as production runs it; skipped when no Redis answers."""
+    redis = pytest.importorskip("redis")
+    try:
+        redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=1).ping()
+    except redis.ConnectionError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/15",
+        }
+    }
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
 def small_parts(settings):
     """Multipart above 5 MiB, in parts of 5 MiB (S3's smallest part but the last)."""
     settings.UPLOADS_MULTIPART_THRESHOLD = 5 * MIB

@@ -5,7 +5,6 @@ from unittest import mock
 
 import pytest
 import requests
-from django.core.cache import cache
 from django.test import Client
 
 from tests.helpers import assert_error
@@ -482,23 +481,10 @@ def test_a_rate_limit_counts_each_user_apart(s3, api, bob_api, settings):
     assert start(api).status_code == 429
 
 
-def test_rate_limits_count_in_redis_when_it_is_the_cache(s3, api, settings):
-    redis = pytest.importorskip("redis")
-    try:
-        redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=1).ping()
-    except redis.ConnectionError:
-        pytest.skip("no Redis on 127.0.0.1:6379")
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": "redis://127.0.0.1:6379/15",
-        }
-    }
+def test_rate_limits_count_in_redis_when_it_is_the_cache(s3, api, settings, redis_cache):
     settings.UPLOADS_RATE_PRESIGN = "1/m"
-    cache.clear()
 
     assert [start(api).status_code for _ in range(2)] == [201, 429]
-    cache.clear()
 
 
 def test_a_rate_of_zero_is_no_limit(s3, api, settings):

@@ -4,9 +4,6 @@ import threading
 import uuid
 from types import SimpleNamespace
 
-import pytest
-from django.core.cache import cache
-
 from uploads.api.auth import PerUserRateLimit
 
 WINDOW_START = 6_000_000.0  # a multiple of 60: the start of a one-minute window
@@ -22,23 +19,6 @@ def limiter(settings, rate: str, *, at: list[float] | None = None) -> PerUserRat
 
 def caller():
     return SimpleNamespace(auth=SimpleNamespace(pk=f"rate-{uuid.uuid4()}"))
-
-
-@pytest.fixture
-def redis_cache(settings):
-    redis = pytest.importorskip("redis")
-    try:
-        redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=1).ping()
-    except redis.ConnectionError:
-        pytest.skip("no Redis on 127.0.0.1:6379")
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": "redis://127.0.0.1:6379/15",
-        }
-    }
-    yield
-    cache.clear()
 
 
 def test_requests_arriving_at_once_never_pass_more_than_the_limit(settings, redis_cache):
