@@ -9,6 +9,7 @@ isolated world, see test_page_ui.assert_no_axe_violations).
 
 from __future__ import annotations
 
+import json
 import re
 import time
 
@@ -121,3 +122,21 @@ def sign_in(page, site: str, user) -> None:
     page.get_by_label("Password").fill("correct-horse-battery")
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{site}/")
+
+
+def part_requests(page) -> list[dict]:
+    """The JSON bodies of the page's `POST …/parts` requests (each round of part URLs it asks
+    for), in order, as they are sent; the list fills while the test drives the page."""
+    bodies: list[dict] = []
+
+    def record(request) -> None:
+        if request.method == "POST" and request.url.endswith("/parts"):
+            bodies.append(json.loads(request.post_data))
+
+    page.on("request", record)
+    return bodies
+
+
+def declared_checksums(bodies: list[dict]) -> dict[str, str]:
+    """Every part's SHA-256 the page declared across its `/parts` rounds (`part_requests`)."""
+    return {number: digest for body in bodies for number, digest in body.get("checksums", {}).items()}

@@ -3,13 +3,12 @@
 a Web Worker and declared (the whole file's, or each part's for multipart); "Scanning…", then the
 verdict."""
 
-import json
 import os
 import shutil
 
 import pytest
 
-from tests.browser import sign_in
+from tests.browser import declared_checksums, part_requests, sign_in
 from tests.helpers import sha256
 from tests.test_browser import browser_errors, open_context, site  # noqa: F401 (fixtures)
 from uploads.models import Upload
@@ -110,15 +109,7 @@ def test_a_multipart_upload_declares_each_parts_sha256_and_the_worker_records_th
     body = os.urandom(26 * MIB)  # five parts of 5 MiB and one of 1: a first batch of 4 URLs, then the rest
     path = tmp_path / "big.bin"
     path.write_bytes(body)
-    declared: dict = {}
-    page.on(
-        "request",
-        lambda r: (
-            r.url.endswith("/parts")
-            and r.method == "POST"
-            and declared.update(json.loads(r.post_data)["checksums"])
-        ),
-    )
+    rounds = part_requests(page)
 
     row = upload_in_page(page, live_server, user, path)
 
@@ -126,6 +117,7 @@ def test_a_multipart_upload_declares_each_parts_sha256_and_the_worker_records_th
     process_upload.apply(args=[str(queued[0])])
     upload = Upload.objects.get()
     parts = {str(n + 1): sha256(body[n * 5 * MIB : (n + 1) * 5 * MIB]) for n in range(6)}
+    declared = declared_checksums(rounds)
     assert declared == upload.declared_part_sha256 == parts
     assert upload.declared_sha256 == ""  # the page declares no whole-file checksum for parts
     assert (upload.status, upload.checksum_sha256) == ("complete", sha256(body))
@@ -141,17 +133,31 @@ def test_a_hashed_multipart_upload_signs_its_parts_in_rounds_that_double(
     settings.UPLOADS_MAX_FILE_SIZE = 100 * MIB
     path = tmp_path / "rounds.bin"
     path.write_bytes(os.urandom(61 * MIB))  # 13 parts: rounds of 4, 8, then the last 1
-    rounds: list[int] = []
-    page.on(
-        "request",
-        lambda r: (
-            r.url.endswith("/parts")
-            and r.method == "POST"
-            and rounds.append(len(json.loads(r.post_data)["part_numbers"]))
-        ),
-    )
+    rounds = part_requests(page)
 
     row = upload_in_page(page, live_server, user, path)
 
     sync_api.expect(row).to_contain_text("Processing…", timeout=60_000)
-    assert rounds == [4, 8, 1]
+    assert [len(body["part_numbers"]) for body in rounds] == [4, 8, 1]
+
+
+def test_a_round_of_part_urls_refused_429_is_asked_again_after_its_retry_after(
+    page, live_server, user, tmp_path, queued, settings, browser_errors
+):
+    # One /parts call a second: the page's rounds (4, 8, 1) come faster than that, so the real
+    # rate limit refuses some; the page waits the Retry-After each 429 names and asks again.
+    settings.UPLOADS_MULTIPART_THRESHOLD = settings.UPLOADS_MULTIPART_PART_SIZE = 5 * MIB
+    settings.UPLOADS_MAX_FILE_SIZE = 100 * MIB
+    settings.UPLOADS_RATE_PARTS = "1/s"
+    browser_errors.allow(r"\b429\b.*/parts")  # the refusals under test
+    path = tmp_path / "throttled.bin"
+    path.write_bytes(os.urandom(61 * MIB))  # 13 parts
+    answers: list[int] = []
+    page.on("response", lambda r: r.url.endswith("/parts") and answers.append(r.status))
+
+    row = upload_in_page(page, live_server, user, path)
+
+    sync_api.expect(row).to_contain_text("Processing…", timeout=60_000)
+    assert 429 in answers
+    assert answers.count(200) == 3  # each of the three rounds signed in the end
+    assert Upload.objects.get().declared_part_sha256.keys() == {str(n) for n in range(1, 14)}

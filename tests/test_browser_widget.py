@@ -5,7 +5,6 @@ bypassed). Every test fails on a console error, a CSP violation or a failed requ
 on purpose (tests.browser.BrowserErrors). The admin's add and change forms, the example's own form without
 JavaScript, and a multipart upload through the widget."""
 
-import json
 import os
 import time
 from pathlib import Path
@@ -14,6 +13,7 @@ import pytest
 import requests
 
 from project.examples.models import Document
+from tests.browser import declared_checksums, part_requests
 from tests.helpers import sha256
 from tests.test_browser import (  # noqa: F401 (fixtures)
     CHROMIUM,
@@ -210,21 +210,14 @@ def test_the_widget_declares_each_parts_sha256_and_no_whole_files(site, page, us
     settings.UPLOADS_MULTIPART_THRESHOLD = 1 * MIB  # parts are at least 8 MiB: two of them
     body = b"a long line of text in a large file\n" * (9 * MIB // 36 + 1)
     path = a_file(tmp_path, "big.txt", body)
-    declared: dict = {}
-    page.on(
-        "request",
-        lambda r: (
-            r.url.endswith("/parts")
-            and r.method == "POST"
-            and declared.update(json.loads(r.post_data)["checksums"])
-        ),
-    )
+    rounds = part_requests(page)
     sign_in(page, site, user)
     page.goto(f"{site}/examples/documents/new/")
 
     upload_through_the_widget(page, path)
 
     upload = Upload.objects.get()
+    declared = declared_checksums(rounds)
     assert (
         declared
         == upload.declared_part_sha256
