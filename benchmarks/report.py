@@ -67,11 +67,14 @@ def per_request_figures(r: dict) -> str:
             f"≤ {r[name]['target']}x" if "target" in r[name] else "",
             yes(r[name]["meets_target"]) if "target" in r[name] else "",
             (", ".join(r[name]["store_requests"]) or "none") if "store_requests" in r[name] else "",
+            r[name].get("store_ms", ""),
+            f"{r[name]['own_ratio_to_floor']}x" if "own_ratio_to_floor" in r[name] else "",
         ]
         for name, label in PER_REQUEST_ROWS.items()
     ]
+    columns = ["operation", "median ms", "p95 ms", "ratio to floor", "target", "met", "store requests"]
     return (
-        table(["operation", "median ms", "p95 ms", "ratio to floor", "target", "met", "store requests"], rows)
+        table([*columns, "ms in the store", "ratio without it"], rows)
         + f"\n\n{r['floor']['iterations']} timed iterations each after a warm-up, in 4 interleaved turns; "
         f"boto3 clients built in the whole run: {r['boto3_clients_built']}; "
         f"complete queued its processing on the {r.get('broker', 'embedded')} broker."
