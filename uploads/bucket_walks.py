@@ -88,7 +88,7 @@ class BucketWalks:
                 elif etag and object_info.etag and object_info.etag != etag:
                     logger.warning("The object of upload %s was replaced since it completed: %s", pk, key)
                     self.report.replaced += 1
-                    # The worker hashed the object of the recorded ETag (download_to checks it).
+                    # The worker hashed the object of the recorded ETag (object_chunks reads only that one).
                     self.report.checksum_stale += bool(checksum)
                 checked += 1
                 if len(gone) == VERIFY_BATCH_SIZE:

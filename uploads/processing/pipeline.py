@@ -1,10 +1,10 @@
 """The ordered steps run on each upload's bytes, and the run that feeds them.
 
 The object is streamed once (never whole in memory) through the SHA-256 and the scanner, and to a
-temporary file when later steps will read it; every step reads that and adds to one `Outcome`, which is recorded only when all steps have passed. Steps write
-nothing but their derived objects, at keys fixed by the upload (see `keys.derived_key`),
-so running the pipeline twice (a redelivered task) overwrites the same objects with the same
-bytes: no duplicates, no half-recorded state.
+temporary file when later steps will read it; every step reads that and adds to one `Outcome`,
+which is recorded only when all steps have passed. Steps write nothing but their derived objects,
+at keys fixed by the upload (see `keys.derived_key`), so running the pipeline twice (a redelivered
+task) overwrites the same objects with the same bytes: no duplicates, no half-recorded state.
 """
 
 from __future__ import annotations
@@ -112,9 +112,7 @@ def run(upload: Upload, *, steps: tuple[Step, ...] | None = None) -> Outcome:
                     part_size=upload.part_size or 0,
                     parts=(upload.declared_part_sha256 or {}).keys(),
                 )
-            except ObjectMissing as e:
-                raise ProcessingRefused(str(e)) from e
-            except ValueError as e:
+            except (ObjectMissing, ValueError) as e:  # gone or replaced; past the size it may have
                 raise ProcessingRefused(str(e)) from e
         source = Source(upload=upload, kind=kind, path=path, workdir=workdir, client=client, stored=stored)
         if steps is None:

@@ -12,7 +12,6 @@ import hashlib
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import BinaryIO
 
 from django.conf import settings
@@ -29,16 +28,8 @@ logger = logging.getLogger("uploads.processing")
 CHUNK_SIZE = 1024 * 1024
 
 
-def sha256_base64(path: Path) -> str:
-    """The file's SHA-256 as S3 writes it (x-amz-checksum-sha256): base64 of the 32-byte digest."""
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        while chunk := stream.read(CHUNK_SIZE):
-            digest.update(chunk)
-    return base64.b64encode(digest.digest()).decode("ascii")
-
-
 def _base64(digest) -> str:
+    """A digest as S3 writes x-amz-checksum-sha256: base64 of its 32 bytes."""
     return base64.b64encode(digest.digest()).decode("ascii")
 
 

@@ -1,9 +1,9 @@
-"""Whole-object transfers for the worker: stream an object (to a file, or chunk by chunk), store a small derived one."""
+"""Whole-object transfers for the worker: stream an object chunk by chunk, store a small derived one."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, BinaryIO
+from typing import Any
 
 from ..errors import ObjectMissing
 from .base import BucketClient
@@ -38,15 +38,6 @@ class TransferOperations(BucketClient):
             if error_code(e) in NOT_FOUND_OR_CHANGED:
                 raise ObjectMissing("The stored file is gone, or was replaced after it was verified.") from e
             raise unavailable("read the file", e) from e
-
-    def download_to(self, key: str, target: BinaryIO, *, etag: str = "", max_bytes: int) -> bool:
-        """Stream the object into `target`; return False if it is gone or has changed (see `object_chunks`)."""
-        try:
-            for chunk in self.object_chunks(key, etag=etag, max_bytes=max_bytes):
-                target.write(chunk)
-        except ObjectMissing:
-            return False
-        return True
 
     def put_bytes(self, key: str, body: bytes, *, content_type: str, cache_control: str = "") -> None:
         """Store a small object the server made (a thumbnail); the same key is overwritten."""
