@@ -138,10 +138,12 @@ def browser_hashing() -> dict:
     """hashing.js in Chromium, served from static/ by a plain HTTP server (a Worker needs http)."""
     from playwright.sync_api import sync_playwright
 
+    from uploads.widgets import HASH_WASM, HASH_WORKER
+
     static = ROOT / "static"
     page_html = (
-        "<!doctype html><script src='/uploads/hashing.js' data-worker='/uploads/hash-worker.js' "
-        "data-lib='/vendor/hash-wasm-4.13.0/sha256.umd.min.js'></script>"
+        f"<!doctype html><script src='/uploads/hashing.js' data-worker='/{HASH_WORKER}' "
+        f"data-lib='/{HASH_WASM}'></script>"
     )
     (static / "bench-hashing.html").write_text(page_html)
     handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(static))

@@ -46,8 +46,11 @@ def test_an_unreachable_daemon_is_scanner_unavailable(settings, tmp_path):
     settings.UPLOADS_CLAMD_SOCKET = str(tmp_path / "nobody.sock")
     sample = Path(tmp_path / "a.txt")
     sample.write_bytes(b"data")
-    with pytest.raises(scanner.ScannerUnavailable, match="ClamAV could not scan"):
-        scanner.scan_file(sample)
+    with (
+        pytest.raises(scanner.ScannerUnavailable, match="ClamAV could not scan"),
+        sample.open("rb") as stream,
+    ):
+        scanner.scan_stream(stream)
 
 
 def test_the_clamav_tier_skips_without_clamd_and_says_why(monkeypatch):

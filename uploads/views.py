@@ -29,6 +29,7 @@ from .processing.results import metadata_summary, thumbnail_out
 from .processing.trust import is_servable, scan_shown
 from .s3 import S3Client
 from .serving import RASTER_IMAGE_TYPES, serves_inline
+from .widgets import hashing_script
 
 PAGE_SIZE = 25
 UPLOADS_CHANGED = "uploads-changed"
@@ -134,6 +135,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "cors_origin_missing": _cors_origin_missing(request) if request.user.is_staff else "",
         # What a pending row waits for, and when cleanup may settle it (cleanup.minimum_age()).
         "presign_minutes": max(1, settings.UPLOADS_PRESIGN_EXPIRATION // 60),
+        "hashing_script": hashing_script(defer=True),
     }
     return render(request, "uploads/index.html", context)
 

@@ -26,10 +26,13 @@ HASH_WORKER = "uploads/hash-worker.js"
 HASH_WASM = "vendor/hash-wasm-4.13.0/sha256.umd.min.js"
 
 
-def hashing_script() -> forms.Script:
-    """hashing.js with the static URLs of its worker and of hash-wasm (resolved when rendered)."""
+def hashing_script(**attributes) -> forms.Script:
+    """hashing.js with the static URLs of its worker and of hash-wasm, for the widget and the page
+    alike (`attributes`: e.g. defer)."""
     return forms.Script(
-        "uploads/hashing.js", **{"data-worker": static(HASH_WORKER), "data-lib": static(HASH_WASM)}
+        "uploads/hashing.js",
+        **{"data-worker": static(HASH_WORKER), "data-lib": static(HASH_WASM)},
+        **attributes,
     )
 
 

@@ -11,7 +11,6 @@ only picks the socket from the settings and turns its answers into a `Verdict` o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import clamdpy
 from clamdpy.exceptions import BufferTooLongError, ClamdException
@@ -65,12 +64,6 @@ def scan_stream(stream) -> Verdict:
     if result.status == "ERROR":
         raise ScannerUnavailable(f"ClamAV could not scan the file: {result.reason}")
     return Verdict(clean=True)
-
-
-def scan_file(path: Path) -> Verdict:
-    """Stream the file at `path` to clamd and return its verdict."""
-    with path.open("rb") as stream:
-        return scan_stream(stream)
 
 
 def _describe(error: Exception) -> str:
