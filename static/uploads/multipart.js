@@ -196,7 +196,6 @@
         } catch (error) {
           firstError = firstError || error;
         } finally {
-          part.body = null;
           held.release();
         }
       }
