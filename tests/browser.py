@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
+
+from django.core.signals import request_finished, request_started
 
 # Devtools instrumentation, not page script: init scripts are not subject to the page's CSP, and
 # this one only reports. Chromium logs violations too; the event also names the directive.
@@ -140,3 +143,44 @@ def part_requests(page) -> list[dict]:
 def declared_checksums(bodies: list[dict]) -> dict[str, str]:
     """Every part's SHA-256 the page declared across its `/parts` rounds (`part_requests`)."""
     return {number: digest for body in bodies for number, digest in body.get("checksums", {}).items()}
+
+
+class ServerRequests:
+    """The requests Django's live server is still answering, so a test's teardown can wait for
+    them: the database is flushed after each test, and a request still writing then (a presign
+    sent just before the page closed) deadlocks PostgreSQL's TRUNCATE."""
+
+    def __init__(self) -> None:
+        self.running = 0
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> ServerRequests:
+        request_started.connect(self._started, weak=False)
+        request_finished.connect(self._finished, weak=False)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        request_started.disconnect(self._started)
+        request_finished.disconnect(self._finished)
+
+    def _started(self, **kwargs) -> None:
+        with self._lock:
+            self.running += 1
+
+    def _finished(self, **kwargs) -> None:
+        with self._lock:
+            self.running -= 1
+
+    def wait_until_idle(self, timeout: float = 15.0) -> bool:
+        """Wait until no request has been running for a moment (one sent just before the browser
+        closed may not have started yet); False if that never happened within `timeout`."""
+        deadline, idle_since = time.monotonic() + timeout, None
+        while time.monotonic() < deadline:
+            if self.running > 0:
+                idle_since = None
+            elif idle_since is None:
+                idle_since = time.monotonic()
+            elif time.monotonic() - idle_since >= 0.1:
+                return True
+            time.sleep(0.02)
+        return False

@@ -43,6 +43,12 @@ def timed(call):
     return result, time.monotonic() - started
 
 
+def quickest(*calls) -> float:
+    """The shortest time any of `calls` took: a pause of the machine's (another process, a
+    collection) lengthens one run, not the cost a test compares."""
+    return min(timed(call)[1] for call in calls)
+
+
 def within(elapsed: float, budget: float, *, baseline: float) -> bool:
     """Whether `elapsed` stayed within `budget` plus the overhead of a `baseline` measured in the
     same test (the same request with a healthy store): a loaded machine slows both alike."""

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.browser import BrowserErrors, sign_in
+from tests.browser import BrowserErrors, ServerRequests, sign_in
 from tests.helpers import CHROMIUM
 from uploads import services
 from uploads.bucket import bucket_configure
@@ -49,7 +49,8 @@ def browser_errors():
 
 @pytest.fixture
 def open_context(chromium, browser_errors):
-    """New watched browser contexts (a colour scheme, a viewport, permissions), closed after the test."""
+    """New watched browser contexts (a colour scheme, a viewport, permissions), closed after the
+    test, which then waits for the live server to finish what they asked of it."""
     contexts = []
 
     def make(**options):
@@ -58,9 +59,11 @@ def open_context(chromium, browser_errors):
         contexts.append(context)
         return context.new_page()
 
-    yield make
-    for context in contexts:
-        context.close()
+    with ServerRequests() as requests_running:
+        yield make
+        for context in contexts:
+            context.close()
+        assert requests_running.wait_until_idle(), f"{requests_running.running} requests never ended"
 
 
 def screenshot(page, name: str) -> None:

@@ -14,7 +14,9 @@ Faults, by name (each a test below):
 - a hung store under a bulk delete and "Check with S3 again": each answers within the deadline,
   and what it could not finish stays for cleanup (deleting) or as it was (pending).
 
-Time bounds compare with a baseline measured in the same test (`faults.within`), never a fixed slack.
+Time bounds compare with a baseline measured in the same test (`faults.within`), never a fixed slack;
+where a cost is compared with another, each is the quickest of two runs (`faults.quickest`), so one
+pause of the machine's does not fail the comparison.
 """
 
 from datetime import timedelta
@@ -24,7 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.conftest import FAULT_REQUEST_DEADLINE
-from tests.faults import timed, wait_until, within
+from tests.faults import quickest, timed, wait_until, within
 from tests.helpers import MULTIPART_SIZE as SIZE
 from tests.helpers import send_parts, start_multipart
 from tests.test_content import HTML
@@ -140,14 +142,15 @@ def test_a_bulk_delete_under_a_slow_store_costs_what_deleting_one_row_costs(
     user,
     upload_factory,
 ):
-    one, many = complete_rows(upload_factory, user, 1), complete_rows(upload_factory, user, ROWS)
+    ones = [complete_rows(upload_factory, user, 1) for _ in range(2)]
+    manys = [complete_rows(upload_factory, user, ROWS) for _ in range(2)]
     store.mode, store.delay_ms = "delay", 150
 
-    _, baseline = timed(lambda: bulk_delete(page, one))
-    _, elapsed = timed(lambda: bulk_delete(page, many))
+    baseline = quickest(*(lambda rows=rows: bulk_delete(page, rows) for rows in ones))
+    elapsed = quickest(*(lambda rows=rows: bulk_delete(page, rows) for rows in manys))
 
     assert not Upload.objects.exists()
-    assert all(s3.head(u.key) is None for u in many)
+    assert all(s3.head(u.key) is None for many in manys for u in many)
     assert within(elapsed, baseline, baseline=baseline), (elapsed, baseline)
 
 
@@ -167,11 +170,11 @@ def test_a_bulk_delete_of_form_uploads_lists_their_folders_in_parallel(
             put_object(upload.key.rsplit("/", 1)[0] + "/second.txt")
         return uploads
 
-    one, many = form_uploads(1), form_uploads(ROWS)
+    ones, manys = [form_uploads(1) for _ in range(2)], [form_uploads(ROWS) for _ in range(2)]
     store.mode, store.delay_ms = "delay", 50  # 16 listings, 8 at a time, stay well within the deadline
 
-    _, baseline = timed(lambda: bulk_delete(page, one))
-    _, elapsed = timed(lambda: bulk_delete(page, many))
+    baseline = quickest(*(lambda rows=rows: bulk_delete(page, rows) for rows in ones))
+    elapsed = quickest(*(lambda rows=rows: bulk_delete(page, rows) for rows in manys))
 
     assert not Upload.objects.exists()
     assert list(s3.iter_objects()) == []
@@ -211,11 +214,12 @@ def test_the_admins_delete_under_a_slow_store_costs_what_deleting_one_row_costs(
         data = {"action": "delete_selected", "_selected_action": [u.pk for u in uploads], "post": "yes"}
         return admin.post(reverse(CHANGELIST), data)
 
-    one, many = complete_rows(upload_factory, user, 1), complete_rows(upload_factory, user, ROWS)
+    ones = [complete_rows(upload_factory, user, 1) for _ in range(2)]
+    manys = [complete_rows(upload_factory, user, ROWS) for _ in range(2)]
     store.mode, store.delay_ms = "delay", 150
 
-    _, baseline = timed(lambda: delete_selected(one))
-    _, elapsed = timed(lambda: delete_selected(many))
+    baseline = quickest(*(lambda rows=rows: delete_selected(rows) for rows in ones))
+    elapsed = quickest(*(lambda rows=rows: delete_selected(rows) for rows in manys))
 
     assert not Upload.objects.exists()
     assert within(elapsed, baseline, baseline=baseline), (elapsed, baseline)
@@ -237,13 +241,14 @@ def pending_rows(upload_factory, owner, count):
 def test_checking_many_uploads_with_s3_under_a_slow_store_costs_what_checking_one_costs(
     store, s3, admin, user, upload_factory
 ):
-    one, many = pending_rows(upload_factory, user, 1), pending_rows(upload_factory, user, ROWS)
+    ones = [pending_rows(upload_factory, user, 1) for _ in range(2)]
+    manys = [pending_rows(upload_factory, user, ROWS) for _ in range(2)]
     store.mode, store.delay_ms = "delay", 150
 
-    _, baseline = timed(lambda: check_with_s3(admin, one))
-    response, elapsed = timed(lambda: check_with_s3(admin, many))
+    baseline = quickest(*(lambda rows=rows: check_with_s3(admin, rows) for rows in ones))
+    elapsed = quickest(*(lambda rows=rows: check_with_s3(admin, rows) for rows in manys))
 
-    assert f"{ROWS} completed" in response.content.decode()
+    assert Upload.objects.filter(status=Upload.Status.COMPLETE).count() == 2 + 2 * ROWS
     assert within(elapsed, baseline, baseline=baseline), (elapsed, baseline)
 
 
