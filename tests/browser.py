@@ -107,15 +107,16 @@ class BrowserErrors:
             self.seen.append(f"answered {response.status}: {response.request.method} {response.url}")
 
 
-def wait_until(page, condition, *, timeout: float = 30.0) -> None:
-    """Poll `condition()` (Python, reading the page with page.evaluate) until it holds.
+def wait_until(page, condition, what: str = "the state waited for", *, timeout: float = 30.0) -> None:
+    """Poll `condition()` (Python, reading the page with page.evaluate) until it holds; `what`
+    names it in the failure.
 
     Not Playwright's wait_for_function with a string: that evaluates it with eval, which the
     site's CSP rightly refuses.
     """
     deadline = time.monotonic() + timeout
     while not condition():
-        assert time.monotonic() < deadline, "the page never reached the state waited for"
+        assert time.monotonic() < deadline, f"never happened: {what}"
         page.wait_for_timeout(100)
 
 

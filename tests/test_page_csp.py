@@ -12,6 +12,7 @@ import pytest
 
 from uploads.models import Upload
 
+from .browser import wait_until
 from .test_browser import (  # noqa: F401 (fixtures)
     browser_errors,
     open_context,
@@ -43,15 +44,6 @@ def wav(seconds: float = 0.5) -> bytes:
         out.setframerate(8000)
         out.writeframes(b"\0\0" * int(8000 * seconds))
     return buffer.getvalue()
-
-
-def wait_until(page, check, what: str, tries: int = 100) -> None:
-    """Poll the page's own state (a Python predicate), not a fixed sleep."""
-    for _ in range(tries):
-        if check():
-            return
-        page.wait_for_timeout(100)
-    raise AssertionError(f"never happened: {what}")
 
 
 # --- The report endpoint ----------------------------------------------------------------------
@@ -175,8 +167,8 @@ def test_the_list_polls_only_while_the_tab_is_visible(site, page, user):
     )
 
     # Two ticks of the poll's timer while hidden: neither asks the server.
-    wait_until(page, lambda: page.evaluate("window.pollsAsked") >= 2, "two poll ticks", tries=150)
+    wait_until(page, lambda: page.evaluate("window.pollsAsked") >= 2, "two poll ticks")
     assert polls == []
 
     page.evaluate("() => { delete document.visibilityState; }")  # the tab is back
-    wait_until(page, lambda: polls, "a poll once visible", tries=150)
+    wait_until(page, lambda: polls, "a poll once visible")
